@@ -1,0 +1,130 @@
+"""The God Mode WebSocket: a snapshot on connect, then live telemetry events."""
+
+import asyncio
+import json
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from rest_framework_simplejwt.exceptions import TokenError
+
+from dashboard.middleware import SUBPROTOCOL, user_for_token
+from dashboard.snapshot import Visibility, snapshot_state, visibility_for
+from tracking.events import snapshot_event, squad_group
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+class DashboardConsumer(AsyncWebsocketConsumer):
+    """Stream the telemetry of the squads a user may watch.
+
+    Clients may send ``{"action": "refresh_token", "token": "<access>"}`` with a
+    newer token of the same user to keep the socket open past the first
+    token's expiry; otherwise the socket closes with 4401 when it expires.
+    """
+
+    groups_joined: list[str]
+    expiry_task: asyncio.Task | None = None
+
+    async def connect(self) -> None:
+        self.groups_joined = []
+        user = self.scope["user"]
+        subprotocols = self.scope.get("subprotocols") or []
+        # A browser that offered subprotocols drops a connection whose answer
+        # names none, so the close code would never reach the page.
+        subprotocol = SUBPROTOCOL if SUBPROTOCOL in subprotocols else None
+
+        if not user.is_authenticated:
+            await self.accept(subprotocol)
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+
+        visibility = await self._visibility(user)
+        if not visibility.squad_ids:
+            logger.info("websocket forbidden user=%s reason=no squads", user.pk)
+            await self.accept(subprotocol)
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+
+        for squad_id in visibility.squad_ids:
+            group = squad_group(squad_id)
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+
+        await self.accept(subprotocol)
+        await self._send_snapshot(visibility)
+        self.expires_at = self.scope["token_expires_at"]
+        self.expiry_task = asyncio.create_task(self._close_when_token_expires())
+        logger.info(
+            "websocket connected user=%s squads=%s", user.pk, visibility.squad_ids
+        )
+
+    async def disconnect(self, code) -> None:
+        if self.expiry_task is not None:
+            self.expiry_task.cancel()
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        try:
+            message = json.loads(text_data or "")
+        except json.JSONDecodeError:
+            await self._send_error("invalid_json")
+            return
+        if not isinstance(message, dict) or message.get("action") != "refresh_token":
+            await self._send_error("unknown_action")
+            return
+        await self._refresh_token(message.get("token"))
+
+    async def telemetry_update(self, event: dict) -> None:
+        """Forward a telemetry event, already encoded once by the sender."""
+        await self.send(text_data=event["text"])
+
+    async def _refresh_token(self, raw_token) -> None:
+        user = self.scope["user"]
+        try:
+            if not isinstance(raw_token, str):
+                raise TokenError("token is not a string")
+            token_user, expires_at = await user_for_token(raw_token)
+        except TokenError as error:
+            logger.info(
+                "websocket token refresh rejected user=%s reason=%s", user.pk, error
+            )
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if token_user.pk != user.pk:
+            logger.warning("websocket token refresh for another user user=%s", user.pk)
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.expires_at = max(self.expires_at, expires_at)
+        await self.send(
+            text_data=json.dumps(
+                {"event_type": "TOKEN_REFRESHED", "expires_at": self.expires_at}
+            )
+        )
+
+    async def _close_when_token_expires(self) -> None:
+        # The loop re-reads expires_at because a refresh can move it later.
+        while True:
+            remaining = self.expires_at - time.time()
+            if remaining <= 0:
+                break
+            await asyncio.sleep(min(remaining, 30))
+        logger.info("websocket token expired user=%s", self.scope["user"].pk)
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def _send_snapshot(self, visibility: Visibility) -> None:
+        rooms, readings = await database_sync_to_async(snapshot_state)(visibility)
+        event = snapshot_event(readings, rooms, sent_at=time.time())
+        await self.send(text_data=json.dumps(event))
+
+    async def _send_error(self, code: str) -> None:
+        await self.send(text_data=json.dumps({"event_type": "ERROR", "code": code}))
+
+    @database_sync_to_async
+    def _visibility(self, user) -> Visibility:
+        return visibility_for(user)

@@ -1,0 +1,57 @@
+"""Builders for test data; each call makes fresh, unique rows."""
+
+import itertools
+import time
+
+from django.contrib.auth import get_user_model
+
+from tracking.devices import create_device
+from tracking.models import Room, Squad
+
+_sequence = itertools.count(1)
+
+
+def make_user(*, staff: bool = False, username: str | None = None):
+    name = username or f"user{next(_sequence)}"
+    return get_user_model().objects.create_user(
+        username=name, password="pass-for-tests", is_staff=staff
+    )
+
+
+def make_squad(*, managers=(), name: str | None = None, goal: int = 1000) -> Squad:
+    squad = Squad.objects.create(
+        name=name or f"Squad {next(_sequence)}", daily_token_goal=goal
+    )
+    squad.managers.set(managers)
+    return squad
+
+
+def make_room(
+    *, squad: Squad | None = None, room_id: str | None = None, **fields
+) -> Room:
+    number = next(_sequence)
+    return Room.objects.create(
+        room_id=room_id or f"room_{number}",
+        name=fields.pop("name", f"Sala {number}"),
+        squad=squad or make_squad(),
+        **fields,
+    )
+
+
+def make_device(*, rooms=None, name: str = "PC test"):
+    """Return ``(device, key)``."""
+    return create_device(name=name, rooms=rooms)
+
+
+def reading(room: Room, **overrides) -> dict:
+    """A valid posted reading for ``room``; overrides replace any field."""
+    body = {
+        "room_id": room.room_id,
+        "platform": "chaturbate",
+        "tokens_count": 1200,
+        "tips_count": 15,
+        "viewers_count": 48,
+        "timestamp": int(time.time()) - next(_sequence),
+    }
+    body.update(overrides)
+    return body

@@ -1,0 +1,67 @@
+"""Ingest of validated telemetry readings; shared by the API and the simulator."""
+
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tracking.models import Device, TelemetrySample
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    created: int
+    duplicates: int
+
+
+def ingest_readings(*, device: Device | None, readings: list[dict]) -> IngestResult:
+    """Store validated readings; a reading already stored counts as a duplicate.
+
+    Each reading is a validated ``TelemetryReadingSerializer`` dict (``room_id``
+    holds the ``Room``). All readings commit together: when this returns, every
+    one of them is in the database, and events go out only after the commit.
+    """
+    received_at = timezone.now()
+    created = 0
+    duplicates = 0
+
+    with transaction.atomic():
+        for reading in readings:
+            sample = TelemetrySample(
+                room=reading["room_id"],
+                platform=reading["platform"],
+                tokens_count=reading["tokens_count"],
+                tips_count=reading["tips_count"],
+                viewers_count=reading["viewers_count"],
+                timestamp=reading["timestamp"],
+                received_at=received_at,
+                device=device,
+            )
+            # The savepoint lets a resent reading fail on the unique constraint
+            # without rolling back the rest of the batch.
+            try:
+                with transaction.atomic():
+                    sample.save(force_insert=True)
+            except IntegrityError:
+                if not _is_stored(sample):
+                    raise
+                duplicates += 1
+                continue
+            created += 1
+
+    if duplicates:
+        logger.info(
+            "ignored resent samples device=%s duplicates=%d",
+            device.pk if device else None,
+            duplicates,
+        )
+    return IngestResult(created=created, duplicates=duplicates)
+
+
+def _is_stored(sample: TelemetrySample) -> bool:
+    return TelemetrySample.objects.filter(
+        room=sample.room, platform=sample.platform, timestamp=sample.timestamp
+    ).exists()

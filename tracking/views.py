@@ -1,0 +1,216 @@
+"""REST endpoints for telemetry ingest, history and rooms."""
+
+import time
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from tracking import selectors, services
+from tracking.authentication import DeviceKeyAuthentication
+from tracking.errors import telemetry_exception_handler
+from tracking.filters import filter_history
+from tracking.models import Room, TelemetrySample
+from tracking.permissions import IsDevice, IsDeviceOrUser, device_may_use
+from tracking.platforms import PLATFORMS
+from tracking.serializers import (
+    IngestReceiptSerializer,
+    LatestReadingSerializer,
+    RoomSerializer,
+    TelemetryReadingSerializer,
+    TelemetrySampleSerializer,
+)
+
+# A device posts a batch after an outage; more than this in one request is
+# split by the extension, which keeps one request from holding the database.
+MAX_BATCH_SIZE = 500
+
+
+class HistoryPagination(CursorPagination):
+    ordering = ("-timestamp", "-id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class TelemetryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Telemetry of rooms: devices post readings, users read them back."""
+
+    serializer_class = TelemetrySampleSerializer
+    pagination_class = HistoryPagination
+
+    def get_authenticators(self):
+        # The ingest endpoint takes device keys only: a browser session must
+        # not be able to post telemetry, and no CSRF applies to devices.
+        method = self.request.method.lower()
+        if self.action_map.get(method) == "create":
+            return [DeviceKeyAuthentication()]
+        return [DeviceKeyAuthentication(), JWTAuthentication(), SessionAuthentication()]
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [IsDevice()]
+        if self.action == "latest":
+            return [IsDeviceOrUser()]
+        return [IsAuthenticated()]
+
+    def get_exception_handler(self):
+        return telemetry_exception_handler
+
+    def get_queryset(self):
+        rooms = Room.objects.visible_to(self.request.user)
+        samples = TelemetrySample.objects.filter(room__in=rooms).select_related("room")
+        return filter_history(samples, self.request.query_params)
+
+    @extend_schema(
+        request=TelemetryReadingSerializer(many=True),
+        responses={201: IngestReceiptSerializer, 200: IngestReceiptSerializer},
+        description=(
+            "Post one reading (a JSON object) or a batch (a JSON array of up to "
+            f"{MAX_BATCH_SIZE}). Answers 201 when something new was stored and 200 "
+            "when every reading was already stored."
+        ),
+    )
+    def create(self, request):
+        payload = request.data
+        is_batch = isinstance(payload, list)
+        items = payload if is_batch else [payload]
+        self._check_batch_shape(items, is_batch)
+
+        posted_ids = {item.get("room_id") for item in items if isinstance(item, dict)}
+        rooms = Room.objects.select_related("squad").in_bulk(
+            [room_id for room_id in posted_ids if isinstance(room_id, str)],
+            field_name="room_id",
+        )
+        serializer = TelemetryReadingSerializer(
+            data=items, many=True, context={"rooms": rooms}
+        )
+        if not serializer.is_valid():
+            errors = serializer.errors if is_batch else serializer.errors[0]
+            raise exceptions.ValidationError(errors)
+
+        device = request.auth
+        for reading in serializer.validated_data:
+            if not device_may_use(device, reading["room_id"]):
+                raise exceptions.PermissionDenied(
+                    {
+                        "room_id": [
+                            _("This device may not send data for room “%(room)s”.")
+                            % {"room": reading["room_id"].room_id}
+                        ]
+                    }
+                )
+
+        result = services.ingest_readings(
+            device=device, readings=serializer.validated_data
+        )
+
+        if result.created:
+            message = _("Telemetry stored.")
+            code = status.HTTP_201_CREATED
+        else:
+            message = _("Telemetry already stored; nothing changed.")
+            code = status.HTTP_200_OK
+        body = {
+            "status": "success",
+            "message": message,
+            "processed_at": int(time.time()),
+            "created": result.created,
+            "duplicates": result.duplicates,
+        }
+        return Response(body, status=code)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("room", str, description="Room ID, for example room_123."),
+            OpenApiParameter("platform", str, enum=list(PLATFORMS)),
+            OpenApiParameter("since", float, description="Unix seconds, inclusive."),
+            OpenApiParameter("until", float, description="Unix seconds, exclusive."),
+        ],
+    )
+    def list(self, request, *args, **kwargs):
+        """History of samples, newest first, of the rooms the user may see."""
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(responses={200: LatestReadingSerializer})
+    @action(detail=False, url_path=r"(?P<room_id>[-\w]+)/(?P<platform>[-\w]+)")
+    def latest(self, request, room_id: str, platform: str):
+        """The newest reading of a room on a platform; 404 when there is none."""
+        room = self._readable_room(room_id)
+        if platform not in PLATFORMS:
+            raise exceptions.NotFound(
+                _("Unknown platform “%(platform)s”. Use one of: %(choices)s.")
+                % {"platform": platform, "choices": ", ".join(PLATFORMS)}
+            )
+
+        reading = selectors.latest_reading(room, platform)
+        if reading is None:
+            raise exceptions.NotFound(
+                _("Room “%(room)s” has no telemetry on %(platform)s yet.")
+                % {"room": room_id, "platform": PLATFORMS[platform].name}
+            )
+        return Response(reading)
+
+    def _readable_room(self, room_id: str) -> Room:
+        if self.request.user.is_authenticated:
+            rooms = Room.objects.visible_to(self.request.user)
+            return get_object_or_404(rooms, room_id=room_id)
+
+        # A device reads back only rooms it may post to; others look absent.
+        room = get_object_or_404(Room, room_id=room_id)
+        if not device_may_use(self.request.auth, room):
+            raise exceptions.NotFound()
+        return room
+
+    @staticmethod
+    def _check_batch_shape(items: list, is_batch: bool) -> None:
+        if is_batch and not items:
+            raise exceptions.ValidationError(
+                {
+                    "non_field_errors": [
+                        _("The batch is empty; send at least one reading.")
+                    ]
+                }
+            )
+        if len(items) > MAX_BATCH_SIZE:
+            raise exceptions.ValidationError(
+                {
+                    "non_field_errors": [
+                        _(
+                            "The batch has %(count)d readings; send at most %(max)d per request."
+                        )
+                        % {"count": len(items), "max": MAX_BATCH_SIZE}
+                    ]
+                }
+            )
+
+
+class RoomViewSet(viewsets.ReadOnlyModelViewSet):
+    """Rooms the caller may post to (a device) or watch (a user)."""
+
+    serializer_class = RoomSerializer
+    lookup_field = "room_id"
+    pagination_class = None
+    authentication_classes = [
+        DeviceKeyAuthentication,
+        JWTAuthentication,
+        SessionAuthentication,
+    ]
+    permission_classes = [IsDeviceOrUser]
+
+    def get_queryset(self):
+        rooms = Room.objects.select_related("squad")
+        device = self.request.auth
+        if self.request.user.is_authenticated:
+            return rooms.visible_to(self.request.user)
+        allowed = device.allowed_rooms.all()
+        if allowed:
+            return rooms.filter(pk__in=allowed, is_active=True)
+        return rooms.filter(is_active=True)
