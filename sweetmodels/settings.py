@@ -118,17 +118,24 @@ if DATABASE_URL:
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    # Short connect and read timeouts keep a request from hanging on a Redis
+    # that stopped answering; the channel layer gets no read timeout because
+    # its receive blocks on Redis by design.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "sweetmodels",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "sweetmodels"},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}],
+                "prefix": "sweetmodels",
+            },
         }
     }
 else:

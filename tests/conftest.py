@@ -1,4 +1,9 @@
-"""Shared fixtures: real Redis and daphne processes, API clients, test data."""
+"""Shared fixtures: real Redis and daphne processes, API clients, personas, data.
+
+In-process tests that switch to Redis (``use_redis``) use database 0 of the
+session's Redis server; the shared daphne process uses database 1, so the two
+never read each other's latest-value cache or channel-layer groups.
+"""
 
 import pytest
 from rest_framework.test import APIClient
@@ -6,6 +11,8 @@ from rest_framework.test import APIClient
 from tests import factories
 from tests.processes import DaphneServer, RedisServer
 from tracking import latest
+
+DAPHNE_REDIS_DB = 1
 
 
 @pytest.fixture(scope="session")
@@ -15,22 +22,28 @@ def redis_server(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture
-def use_redis(settings, redis_server):
-    """Switch cache and channel layer to the real Redis server for one test."""
-    settings.REDIS_URL = redis_server.url
+def redis_settings(settings, url: str) -> None:
+    """Point the cache and the channel layer of this process at ``url``."""
+    settings.REDIS_URL = url
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": redis_server.url,
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_server.url]},
+            "CONFIG": {"hosts": [{"address": url, "socket_connect_timeout": 2}]},
         }
     }
+
+
+@pytest.fixture
+def use_redis(settings, redis_server):
+    """Switch cache and channel layer to the real Redis server for one test."""
+    redis_settings(settings, redis_server.url)
     latest.forget_all()
     yield redis_server
     latest.forget_all()
@@ -50,7 +63,9 @@ def empty_local_cache():
 def daphne_server(tmp_path_factory, redis_server):
     """A daphne process on Redis, with demo data (see ``parse_seed_output``)."""
     workdir = tmp_path_factory.mktemp("daphne")
-    server = DaphneServer.prepare(workdir, redis_url=redis_server.url).start()
+    server = DaphneServer.prepare(
+        workdir, redis_url=redis_server.url_for(DAPHNE_REDIS_DB)
+    ).start()
     yield server
     server.stop()
 
@@ -79,3 +94,26 @@ def room(squad):
 def device_key(room):
     _, key = factories.make_device()
     return key
+
+
+@pytest.fixture
+def staff_user(db):
+    return factories.make_user(staff=True, username="staff_admin")
+
+
+@pytest.fixture
+def other_manager(db):
+    """Manager of another squad, who must not see ``squad``."""
+    return factories.make_user(username="manager_sur")
+
+
+@pytest.fixture
+def other_room(other_manager):
+    squad = factories.make_squad(managers=[other_manager], name="Sur")
+    return factories.make_room(squad=squad, room_id="room_456")
+
+
+@pytest.fixture
+def outsider(db):
+    """A logged-in user who manages no squad."""
+    return factories.make_user(username="outsider")

@@ -2,8 +2,10 @@
 
 import itertools
 import time
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from rest_framework_simplejwt.tokens import AccessToken
 
 from tracking.devices import create_device
 from tracking.models import Room, Squad
@@ -31,7 +33,7 @@ def make_room(
 ) -> Room:
     number = next(_sequence)
     return Room.objects.create(
-        room_id=room_id or f"room_{number}",
+        room_id=room_id or f"room_x{number}",
         name=fields.pop("name", f"Sala {number}"),
         squad=squad or make_squad(),
         **fields,
@@ -55,3 +57,11 @@ def reading(room: Room, **overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+def access_token(user, *, seconds: float | None = None) -> str:
+    """A JWT access token for ``user``; ``seconds`` shortens its lifetime."""
+    token = AccessToken.for_user(user)
+    if seconds is not None:
+        token.set_exp(lifetime=timedelta(seconds=seconds))
+    return str(token)

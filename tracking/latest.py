@@ -17,6 +17,8 @@ from functools import lru_cache
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 KEY_PREFIX = "sweetmodels:latest"
 
@@ -41,9 +43,16 @@ def cache_key(room_id: str, platform: str) -> str:
 
 @lru_cache(maxsize=4)
 def _redis_client(url: str) -> redis.Redis:
-    # Short timeouts: when Redis is down the request falls back to the database
-    # instead of hanging, and the sample is already committed by then.
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    # Short timeouts and one retry (for a pooled connection that Redis closed):
+    # when Redis is down the request falls back to the database within seconds
+    # instead of hanging, and the sample is already committed by then. The
+    # client's default of ten retries with backoff would hold each request.
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=2,
+        socket_connect_timeout=2,
+        retry=Retry(NoBackoff(), retries=1),
+    )
 
 
 def _redis() -> redis.Redis | None:

@@ -6,6 +6,7 @@ back. The database row is the record: a failure here is logged and swallowed,
 and the ingest request still succeeds.
 """
 
+import asyncio
 import json
 import logging
 import time
@@ -23,6 +24,11 @@ from tracking.events import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Seconds one broadcast may take. channels_redis retries a lost connection with
+# backoff for several seconds, and the ingest request waits for the broadcast,
+# so without this bound a stopped Redis would hold every request that long.
+BROADCAST_TIMEOUT = 2.0
 
 
 def publish_after_commit(sample) -> None:
@@ -55,7 +61,7 @@ def publish(reading: dict, *, squad_id: int) -> bool:
     # The event is encoded once here, not once per viewer.
     text = json.dumps(telemetry_event(reading, sent_at=time.time()))
     try:
-        async_to_sync(get_channel_layer().group_send)(
+        async_to_sync(_send_with_timeout)(
             squad_group(squad_id), {"type": TELEMETRY_MESSAGE_TYPE, "text": text}
         )
     except Exception:
@@ -66,3 +72,8 @@ def publish(reading: dict, *, squad_id: int) -> bool:
         )
         return False
     return True
+
+
+async def _send_with_timeout(group: str, message: dict) -> None:
+    layer = get_channel_layer()
+    await asyncio.wait_for(layer.group_send(group, message), BROADCAST_TIMEOUT)

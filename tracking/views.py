@@ -64,6 +64,15 @@ class TelemetryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_exception_handler(self):
         return telemetry_exception_handler
 
+    def permission_denied(self, request, message=None, code=None):
+        # DRF's default "credentials were not provided" does not tell a device
+        # owner which header the ingest endpoint wants.
+        if self.action == "create" and request.successful_authenticator is None:
+            raise exceptions.NotAuthenticated(
+                _("Send the device key in the header Authorization: Device <key>.")
+            )
+        super().permission_denied(request, message=message, code=code)
+
     def get_queryset(self):
         rooms = Room.objects.visible_to(self.request.user)
         samples = TelemetrySample.objects.filter(room__in=rooms).select_related("room")
@@ -81,6 +90,16 @@ class TelemetryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def create(self, request):
         payload = request.data
         is_batch = isinstance(payload, list)
+        if not is_batch and not isinstance(payload, dict):
+            raise exceptions.ValidationError(
+                {
+                    "non_field_errors": [
+                        _(
+                            "Send one reading as a JSON object or a batch as a JSON array of objects."
+                        )
+                    ]
+                }
+            )
         items = payload if is_batch else [payload]
         self._check_batch_shape(items, is_batch)
 
