@@ -50,6 +50,13 @@ def use_redis(settings, redis_server):
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The real hasher spends a third of a second per user on purpose; tests
+    # make many users and do not test the hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def empty_local_cache():
     """Start every test with no cached readings in this process."""
     from django.core.cache import cache

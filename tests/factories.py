@@ -2,13 +2,13 @@
 
 import itertools
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from rest_framework_simplejwt.tokens import AccessToken
 
 from tracking.devices import create_device
-from tracking.models import Room, Squad
+from tracking.models import Room, Squad, TelemetrySample
 
 _sequence = itertools.count(1)
 
@@ -65,3 +65,26 @@ def access_token(user, *, seconds: float | None = None) -> str:
     if seconds is not None:
         token.set_exp(lifetime=timedelta(seconds=seconds))
     return str(token)
+
+
+def make_sample(
+    room: Room,
+    *,
+    platform: str = "chaturbate",
+    at: float | None = None,
+    tokens: int = 1000,
+    tips: int = 10,
+    viewers: int = 30,
+    device=None,
+) -> TelemetrySample:
+    """Store a sample directly, as if ingested; ``at`` is Unix seconds."""
+    moment = at if at is not None else time.time() - next(_sequence)
+    return TelemetrySample.objects.create(
+        room=room,
+        platform=platform,
+        tokens_count=tokens,
+        tips_count=tips,
+        viewers_count=viewers,
+        timestamp=datetime.fromtimestamp(moment, tz=UTC),
+        device=device,
+    )

@@ -7,4 +7,4 @@ class TrackingConfig(AppConfig):
     verbose_name = _("Tracking")
 
     def ready(self) -> None:
-        from tracking import signals  # noqa: F401  (connects the receivers)
+        from tracking import schema, signals  # noqa: F401  (registers hooks)

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 # Clocks on room computers drift; a reading more than this far ahead of the
@@ -18,6 +20,7 @@ MAX_CLOCK_AHEAD = timedelta(minutes=5)
 EARLIEST_READING = datetime(2020, 1, 1, tzinfo=UTC)
 
 
+@extend_schema_field({"type": "integer", "minimum": 0})
 class CountField(serializers.Field):
     """A non-negative whole JSON number no larger than ``max_value``."""
 
@@ -46,6 +49,7 @@ class CountField(serializers.Field):
         return value
 
 
+@extend_schema_field(OpenApiTypes.NUMBER)
 class UnixTimestampField(serializers.Field):
     """A reading time in Unix seconds (a JSON number), returned as aware UTC."""
 

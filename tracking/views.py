@@ -17,7 +17,7 @@ from tracking import selectors, services
 from tracking.authentication import DeviceKeyAuthentication
 from tracking.errors import telemetry_exception_handler
 from tracking.filters import filter_history
-from tracking.models import Room, TelemetrySample
+from tracking.models import Device, Room, TelemetrySample
 from tracking.permissions import IsDevice, IsDeviceOrUser, device_may_use
 from tracking.platforms import PLATFORMS
 from tracking.serializers import (
@@ -46,11 +46,16 @@ class TelemetryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = TelemetrySampleSerializer
     pagination_class = HistoryPagination
 
+    def initialize_request(self, request, *args, **kwargs):
+        # DRF builds the authenticators inside this call, before it sets
+        # self.action, so the action is looked up from the method here.
+        self.is_ingest = self.action_map.get(request.method.lower()) == "create"
+        return super().initialize_request(request, *args, **kwargs)
+
     def get_authenticators(self):
         # The ingest endpoint takes device keys only: a browser session must
         # not be able to post telemetry, and no CSRF applies to devices.
-        method = self.request.method.lower()
-        if self.action_map.get(method) == "create":
+        if self.is_ingest:
             return [DeviceKeyAuthentication()]
         return [DeviceKeyAuthentication(), JWTAuthentication(), SessionAuthentication()]
 
@@ -229,6 +234,10 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
         device = self.request.auth
         if self.request.user.is_authenticated:
             return rooms.visible_to(self.request.user)
+        if not isinstance(device, Device):
+            # Only the schema generator gets here, with a request that has
+            # neither a user nor a device.
+            return rooms.none()
         allowed = device.allowed_rooms.all()
         if allowed:
             return rooms.filter(pk__in=allowed, is_active=True)
