@@ -49,6 +49,15 @@ def use_redis(settings, redis_server):
     latest.forget_all()
 
 
+@pytest.fixture
+def own_redis(settings, tmp_path):
+    """A Redis server for one test alone, which the test may stop."""
+    server = RedisServer.start(tmp_path)
+    redis_settings(settings, server.url)
+    yield server
+    server.stop()
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # The real hasher spends a third of a second per user on purpose; tests

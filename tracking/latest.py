@@ -43,15 +43,16 @@ def cache_key(room_id: str, platform: str) -> str:
 
 @lru_cache(maxsize=4)
 def _redis_client(url: str) -> redis.Redis:
-    # Short timeouts and one retry (for a pooled connection that Redis closed):
-    # when Redis is down the request falls back to the database within seconds
-    # instead of hanging, and the sample is already committed by then. The
-    # client's default of ten retries with backoff would hold each request.
+    # Short timeouts, and one retry only for a lost connection (a pooled one
+    # that Redis closed): when Redis is down or frozen a request falls back to
+    # the database within about 2 s instead of hanging, and the sample is
+    # already committed by then. The client's default of ten retries with
+    # backoff, timeouts included, would hold each request for many seconds.
     return redis.Redis.from_url(
         url,
         socket_timeout=2,
         socket_connect_timeout=2,
-        retry=Retry(NoBackoff(), retries=1),
+        retry=Retry(NoBackoff(), retries=1, supported_errors=(redis.ConnectionError,)),
     )
 
 

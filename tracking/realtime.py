@@ -22,6 +22,7 @@ from tracking.events import (
     squad_group,
     telemetry_event,
 )
+from tracking.failures import log_failure
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,8 @@ def publish(reading: dict, *, squad_id: int) -> bool:
     except Exception:
         # Without the cache we cannot tell whether this reading is the newest,
         # so it is still sent: a live screen matters more than a rare stale flash.
-        logger.exception(
+        log_failure(
+            logger,
             "latest-value cache update failed room=%s platform=%s",
             reading["room_id"],
             reading["platform"],
@@ -65,7 +67,8 @@ def publish(reading: dict, *, squad_id: int) -> bool:
             squad_group(squad_id), {"type": TELEMETRY_MESSAGE_TYPE, "text": text}
         )
     except Exception:
-        logger.exception(
+        log_failure(
+            logger,
             "telemetry broadcast failed room=%s platform=%s",
             reading["room_id"],
             reading["platform"],

@@ -8,6 +8,7 @@ from django.db.models import Max, Q
 
 from tracking import latest
 from tracking.events import reading_from_sample
+from tracking.failures import log_failure
 from tracking.models import Room, TelemetrySample
 from tracking.platforms import PLATFORMS
 
@@ -28,7 +29,7 @@ def latest_readings(rooms: list[Room]) -> list[dict]:
     try:
         found = latest.recall_many(pairs)
     except Exception:
-        logger.exception("latest-value cache read failed rooms=%d", len(rooms_by_id))
+        log_failure(logger, "latest-value cache read failed rooms=%d", len(rooms_by_id))
         found = {}
 
     missing_pairs = [pair for pair in pairs if pair not in found]
