@@ -25,6 +25,11 @@ class DashboardConsumer(AsyncWebsocketConsumer):
     Clients may send ``{"action": "refresh_token", "token": "<access>"}`` with a
     newer token of the same user to keep the socket open past the first
     token's expiry; otherwise the socket closes with 4401 when it expires.
+
+    NOTE: squads are checked on connect and on each token refresh, so a user
+    removed from a squad keeps its events until then (at most one token
+    lifetime); a refresh that finds other squads re-joins and sends a new
+    SNAPSHOT.
     """
 
     groups_joined: list[str]
@@ -50,11 +55,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
 
-        for squad_id in visibility.squad_ids:
-            group = squad_group(squad_id)
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.groups_joined.append(group)
-
+        await self._join_only(visibility.squad_ids)
         await self.accept(subprotocol)
         await self._send_snapshot(visibility)
         self.expires_at = self.scope["token_expires_at"]
@@ -106,6 +107,33 @@ class DashboardConsumer(AsyncWebsocketConsumer):
                 {"event_type": "TOKEN_REFRESHED", "expires_at": self.expires_at}
             )
         )
+
+        visibility = await self._visibility(token_user)
+        if not visibility.squad_ids:
+            logger.info("websocket forbidden user=%s reason=no squads", user.pk)
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        if await self._join_only(visibility.squad_ids):
+            logger.info(
+                "websocket squads changed user=%s squads=%s",
+                user.pk,
+                visibility.squad_ids,
+            )
+            await self._send_snapshot(visibility)
+
+    async def _join_only(self, squad_ids: list[int]) -> bool:
+        """Be in exactly the groups of ``squad_ids``; return whether that changed."""
+        wanted = [squad_group(squad_id) for squad_id in squad_ids]
+        changed = set(wanted) != set(self.groups_joined)
+
+        for group in set(self.groups_joined) - set(wanted):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        # Adding again a group the socket is in renews the membership, which
+        # channels_redis otherwise drops after a day (group_expiry).
+        for group in wanted:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = wanted
+        return changed
 
     async def _close_when_token_expires(self) -> None:
         # The loop re-reads expires_at because a refresh can move it later.
