@@ -6,8 +6,8 @@
  * count from the page. A platform script only calls
  * `sweetModelsReader.start("<platform>")`.
  *
- * Readings are taken every readIntervalSeconds (5 s unless the settings say
- * otherwise) and shortly after the page changes. A reading is sent to the
+ * Readings are taken every readIntervalSeconds (5 s by default) and shortly
+ * after the page changes. A reading is sent to the
  * service worker only when all three numbers were found, and only when a
  * number changed or heartbeatSeconds (30 s) passed since the last send, so a
  * quiet but live room still reports in.
@@ -18,11 +18,10 @@ globalThis.sweetModelsReader ??= (() => {
 
   /*
    * Selectors per platform and number, tried in order: the first element
-   * found whose text contains a number wins. The real broadcaster pages are not
-   * public, so these are documented guesses (test ids first, then class
-   * names) to be checked on a live broadcast; docs/extension.md lists them.
-   * The table is plain data so a later version can receive it from the
-   * server.
+   * found whose text contains a number wins. The real broadcaster pages are
+   * not public, so these are guesses, test ids first and then class names.
+   * Check them on a live broadcast. docs/extension.md lists them, and the
+   * table is plain data so a later version can receive it from the server.
    */
   const SELECTORS = Object.freeze({
     chaturbate: {

@@ -6,7 +6,7 @@
  *   { kind, status, message, errors, body }
  * where kind is one of
  *   "ok"           2xx: the server stored the reading (201) or had it (200);
- *   "retry"        no answer, a timeout, 408, 429 or 5xx: try again later;
+ *   "retry"        no response, a timeout, 408, 429 or 5xx: try again later;
  *   "invalid"      400: the body names each invalid field in `errors`;
  *   "unauthorized" 401: unknown or revoked device key;
  *   "forbidden"    403: the device may not use that room;

@@ -6,7 +6,7 @@
  * joins a queue in chrome.storage.local, which survives a browser restart, and
  * an alarm retries with exponential backoff. The queue is sent in order as
  * JSON array batches, and new readings wait behind it so the server receives
- * a room's readings oldest first. Answers 400, 401 and 403 are never retried:
+ * a room's readings oldest first. Responses 400, 401 and 403 are never retried:
  * the same request would fail again, so the readings are dropped and the
  * reason is recorded for the popup.
  *
@@ -162,7 +162,7 @@ async function applySingleOutcome(outcome, sample) {
   await recordRejected(outcome, 1);
 }
 
-/** Applies a batch answer to the head of the queue; true to send the next batch. */
+/** Applies a batch response to the head of the queue; true to send the next batch. */
 async function applyBatchOutcome(outcome, batchLength) {
   const queue = await readQueue();
 
