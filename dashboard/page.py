@@ -18,8 +18,9 @@ from dashboard.snapshot import Visibility
 from tracking.models import Room, Squad
 from tracking.platforms import PLATFORMS, Platform
 
-# A row whose newest reading is older than this many seconds is drawn as stale;
-# the extension posts every few seconds while the broadcaster page is open.
+# A row whose newest reading is older than this many seconds is drawn as stale.
+# The extension's heartbeat must stay below it, or a quiet but live room turns
+# stale for a moment before each heartbeat.
 STALE_AFTER_SECONDS = 30
 
 LIVE = "live"
@@ -42,7 +43,7 @@ def state_labels() -> dict[str, str]:
 
 
 def age_formats() -> dict[str, str]:
-    """Return the "time since" templates; ``%(count)s`` is the whole number."""
+    """Return the "time since" templates, where ``%(count)s`` is a whole number."""
     return {
         "seconds": gettext("%(count)s s ago"),
         "minutes": gettext("%(count)s min ago"),
@@ -73,7 +74,7 @@ def format_age(seconds: float | None) -> str:
 
 def format_count(value: int) -> str:
     # Grouping is forced so that "12 400" reads at a glance whatever
-    # USE_THOUSAND_SEPARATOR says; godmode.js groups with the same separator.
+    # USE_THOUSAND_SEPARATOR is set to. godmode.js groups with the same separator.
     return number_format(value, force_grouping=True)
 
 

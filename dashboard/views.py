@@ -39,7 +39,7 @@ def _script_config(request: HttpRequest, *, now: float) -> dict:
     """Return what ``godmode.js`` reads from the page's ``json_script`` block.
 
     ``serverTime`` lets the script measure ages on the server's clock even when
-    the viewer's computer clock is off; labels arrive already translated.
+    the viewer's computer clock is off. Labels arrive already translated.
     """
     next_query = urlencode({"next": request.get_full_path()})
     return {
@@ -73,9 +73,10 @@ def _script_config(request: HttpRequest, *, now: float) -> dict:
 def dashboard_token(request: HttpRequest) -> JsonResponse:
     """Issue a short-lived access token to the logged-in user of the page.
 
-    The page cannot read the session cookie's user into a JWT itself, and a
-    full login token would outlive the page; this one lasts
-    ``DASHBOARD_TOKEN_SECONDS`` and the page asks again before it expires.
+    The page cannot turn its session cookie into a JWT itself, and a full
+    login token would outlive the page. This one lasts
+    ``DASHBOARD_TOKEN_SECONDS``, and the page requests a new one before it
+    expires.
     The POST needs the CSRF token, so another site cannot obtain one for a
     visitor who is logged in here.
     """

@@ -20,12 +20,12 @@ const FLASH_MS = 600;
 const TICK_MS = 1000;
 const BACKOFF_FIRST_SECONDS = 1;
 const BACKOFF_MAX_SECONDS = 30;
-// After this many failed attempts in a row the badge says "offline" rather
-// than "reconnecting"; the page still keeps trying.
+// After this many failed attempts in a row the badge shows "offline" rather
+// than "reconnecting", but the page keeps trying.
 const OFFLINE_AFTER_FAILURES = 4;
 // The token is renewed this share of its lifetime before it expires, at most
 // a minute early, so a slow token request still finishes in time.
-const RENEW_LEAD_SHARE = 0.2;
+const RENEW_LEAD_SHARE = 0.25;
 const RENEW_LEAD_MAX_SECONDS = 60;
 const RENEW_RETRY_SECONDS = 5;
 const CLOSE_UNAUTHENTICATED = 4401;
@@ -50,8 +50,8 @@ const readAtFormat = new Intl.DateTimeFormat(config.language, {
   timeStyle: "medium",
 });
 
-// Seconds to add to the browser's clock to get the server's; corrected on
-// every snapshot so ages stay right on a computer whose clock is off.
+// Seconds to add to the browser's clock to get the server's. Each snapshot
+// corrects it, so ages stay right on a computer whose clock is off.
 let clockOffset = config.serverTime - Date.now() / 1000;
 
 function serverNow() {
@@ -183,7 +183,7 @@ function refreshCounts() {
   }
 }
 
-// Returns whether the reading was shown; an unknown room or platform means
+// Returns whether the reading was shown. An unknown room or platform means
 // the page was rendered before it existed.
 function applyReading(roomId, data) {
   const row = rows.get(rowKey(roomId, data.platform));
@@ -192,7 +192,7 @@ function applyReading(roomId, data) {
     return false;
   }
   // The server sends only the newest reading, but a snapshot and an event
-  // can cross on a reconnect; an older reading never replaces a newer one.
+  // can cross on a reconnect. An older reading never replaces a newer one.
   if (row.timestamp !== null && data.timestamp < row.timestamp) return false;
 
   for (const field of COUNT_FIELDS) setCount(row.cells[field], data[field]);
@@ -319,7 +319,7 @@ async function connect() {
   connection.snapshotApplied = false;
   socket.addEventListener("message", (event) => onMessage(socket, event));
   socket.addEventListener("close", (event) => onClose(socket, event));
-  scheduleRenewal(socket, token.expires_in);
+  scheduleRenewal(socket, token);
 }
 
 function connectNow() {
@@ -375,9 +375,9 @@ function onClose(socket, event) {
     showConnectionNotice(labels.forbidden, { canRetry: false });
     return;
   }
-  // An expired token on a socket that worked only needs a new token; the
-  // same code before any snapshot backs off like any failure, so a server
-  // that keeps rejecting tokens is not hammered.
+  // An expired token on a socket that worked only needs a new token. The
+  // same code before any snapshot backs off like any other failure, so a
+  // server that keeps rejecting tokens is not hammered.
   if (event.code === CLOSE_UNAUTHENTICATED && connection.snapshotApplied) {
     connect();
     return;
@@ -385,8 +385,8 @@ function onClose(socket, event) {
   scheduleReconnect();
 }
 
-// Waits 1 s, 2 s, 4 s ... up to 30 s between attempts; the random half of
-// each delay keeps many pages from reconnecting at the same moment after a
+// Waits about 1 s, 2 s, 4 s ... up to 30 s between attempts. The random half
+// of each delay keeps many pages from reconnecting at the same moment after a
 // server restart.
 function scheduleReconnect() {
   const base = Math.min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** connection.failures);
@@ -407,10 +407,12 @@ function clearRetry() {
 }
 
 // Sends a new token over the open socket before the current one expires, so
-// the server keeps the socket open without a reconnect.
-function scheduleRenewal(socket, lifetimeSeconds) {
-  const lead = Math.min(RENEW_LEAD_MAX_SECONDS, lifetimeSeconds * RENEW_LEAD_SHARE);
-  const delay = Math.max(1, lifetimeSeconds - lead);
+// the server keeps the socket open without a reconnect. A JWT's expiry is in
+// whole seconds, so up to a second of expires_in may be gone on arrival.
+function scheduleRenewal(socket, token) {
+  const remaining = Math.min(token.expires_in, token.expires_at - serverNow());
+  const lead = Math.min(RENEW_LEAD_MAX_SECONDS, remaining * RENEW_LEAD_SHARE);
+  const delay = Math.max(1, remaining - lead);
   clearTimeout(connection.renewTimer);
   connection.renewTimer = setTimeout(() => renewToken(socket), delay * 1000);
 }
@@ -430,7 +432,7 @@ async function renewToken(socket) {
   }
   if (socket !== connection.socket || socket.readyState !== WebSocket.OPEN) return;
   socket.send(JSON.stringify({ action: "refresh_token", token: token.access }));
-  scheduleRenewal(socket, token.expires_in);
+  scheduleRenewal(socket, token);
 }
 
 function stop() {
