@@ -243,6 +243,15 @@ def queue_length(popup: Page) -> int:
     return int(popup.text_content("#queue-length") or "0")
 
 
+def read_queue(extension: Extension) -> list[dict]:
+    stored = extension.worker.evaluate("chrome.storage.local.get('queue')")
+    return stored.get("queue", [])
+
+
+def queued_tokens(extension: Extension) -> list[int]:
+    return [sample["tokens_count"] for sample in read_queue(extension)]
+
+
 # Catalogs: checked without a browser.
 
 
@@ -473,17 +482,21 @@ def test_outage_queues_then_flushes(extension, daphne_server, ui_messages):
 
         # Each change must be queued before the next one, or the page would
         # show the last value only and the test would prove less.
-        for tokens in ("1 050", "1 125"):
-            queued = queue_length(popup)
-            set_text(page, ".token-balance", f"{tokens} tokens")
-            wait_until(lambda q=queued: queue_length(popup) > q, f"{tokens} queued")
+        wait_until(lambda: 1000 in queued_tokens(extension), "1000 queued")
+        for shown, tokens in (("1 050", 1050), ("1 125", 1125)):
+            set_text(page, ".token-balance", f"{shown} tokens")
+            wait_until(
+                lambda tokens=tokens: tokens in queued_tokens(extension),
+                f"{tokens} queued",
+            )
+        wait_until(lambda: queue_length(popup) >= 3, "the popup to show the queue")
 
         assert popup.text_content("#last-error-summary").startswith(
             ui_messages["errorUnreachable"]
         )
         assert latest_reading(daphne_server, "room_101", "camsoda") is None
-        queued_before_restore = queue_length(popup)
 
+        queued = read_queue(extension)
         configure(extension, daphne_server, room_id="room_101")
         wait_until(lambda: queue_length(popup) == 0, "the queue to flush")
         popup.wait_for_function(
@@ -497,7 +510,9 @@ def test_outage_queues_then_flushes(extension, daphne_server, ui_messages):
         page.close()
         extension.context.unroute("https://www.camsoda.com/**")
 
+    stored_times = {int(sample["timestamp"]) for sample in stored}
     stored_tokens = {sample["tokens_count"] for sample in stored}
+    assert {sample["timestamp"] for sample in queued} <= stored_times
     assert {1000, 1050, 1125} <= stored_tokens
-    assert len(stored) >= queued_before_restore
+    assert read_queue(extension) == []
     assert extension.errors == []
