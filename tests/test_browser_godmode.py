@@ -309,6 +309,34 @@ def test_ended_session_goes_to_login(browser, daphne_server):
     context.close()
 
 
+def test_forbidden_close_stops_retrying(browser, daphne_server):
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    sockets = []
+
+    # The server closes with 4403 when the user may no longer watch any squad;
+    # the route plays that server without involving the real one.
+    def reject(socket_route) -> None:
+        sockets.append(socket_route)
+        socket_route.close(code=4403, reason="forbidden")
+
+    page.route_web_socket(re.compile(r"/ws/dashboard/$"), reject)
+    log_in(page, daphne_server)
+
+    expect(page.locator("body")).to_have_attribute(
+        "data-socket", "stopped", timeout=WAIT_MS
+    )
+    expect(page.locator("#connection")).to_have_attribute("data-state", "offline")
+    expect(page.locator("#connection-notice-text")).to_have_text(
+        re.compile(r"^Your account may not watch live data any more\.")
+    )
+    expect(page.locator("#retry-now")).to_be_hidden()
+    # A retry would come within a second; give it twice that to show up.
+    page.wait_for_timeout(2_000)
+    assert len(sockets) == 1
+    context.close()
+
+
 def test_token_renewed_over_open_socket(browser, short_token_server):
     page = open_god_mode(browser, short_token_server)
     body = page.locator("body")
