@@ -314,8 +314,8 @@ def test_forbidden_close_stops_retrying(browser, daphne_server):
     page = context.new_page()
     sockets = []
 
-    # The server closes with 4403 when the user may no longer watch any squad;
-    # the route plays that server without involving the real one.
+    # The server closes with 4403 when the user may no longer watch any squad.
+    # This route plays that server, so the real one is not involved.
     def reject(socket_route) -> None:
         sockets.append(socket_route)
         socket_route.close(code=4403, reason="forbidden")
