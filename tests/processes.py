@@ -1,12 +1,16 @@
 """Real services the tests start: Redis and daphne, on free loopback ports."""
 
+import json
 import os
 import re
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,3 +181,96 @@ def parse_seed_output(output: str) -> dict:
         "manager": ("manager", DEMO_PASSWORD),
         "rooms": ["room_101", "room_102", "room_103"],
     }
+
+
+POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+@dataclass
+class PostgresServer:
+    """A throwaway PostgreSQL 15 cluster on a free loopback port.
+
+    ``initdb`` refuses to run as root, so the cluster belongs to the
+    ``postgres`` system user and lives in a folder of its own under /tmp.
+    """
+
+    port: int
+    datadir: Path
+
+    @property
+    def url(self) -> str:
+        return f"postgres://godmode@127.0.0.1:{self.port}/godmode"
+
+    @staticmethod
+    def available() -> bool:
+        return (
+            (POSTGRES_BIN / "initdb").exists()
+            and os.geteuid() == 0
+            and shutil.which("runuser") is not None
+        )
+
+    @classmethod
+    def start(cls) -> "PostgresServer":
+        root = Path(tempfile.mkdtemp(prefix="sweetmodels-pg-"))
+        shutil.chown(root, "postgres", "postgres")
+        server = cls(port=free_port(), datadir=root / "data")
+        server._as_postgres(
+            "initdb", "-D", str(server.datadir), "-A", "trust", "-U", "godmode"
+        )
+        server._as_postgres(
+            "pg_ctl",
+            "-D",
+            str(server.datadir),
+            "-l",
+            str(root / "server.log"),
+            "-w",
+            "-o",
+            f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
+        server._as_postgres(
+            "createdb",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(server.port),
+            "-U",
+            "godmode",
+            "godmode",
+        )
+        return server
+
+    def stop(self) -> None:
+        try:
+            self._as_postgres("pg_ctl", "-D", str(self.datadir), "-m", "fast", "stop")
+        finally:
+            shutil.rmtree(self.datadir.parent, ignore_errors=True)
+
+    def _as_postgres(self, program: str, *args: str) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", str(POSTGRES_BIN / program), *args],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+
+# Loopback only: ignore any proxy set in the environment.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def http_json(
+    method: str, url: str, body=None, headers: dict | None = None
+) -> tuple[int, dict]:
+    """Send a JSON request to a test server; return the status and JSON body."""
+    request = urllib.request.Request(
+        url,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method=method,
+    )
+    try:
+        with _opener.open(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")

@@ -9,38 +9,22 @@ import asyncio
 import json
 import secrets
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from tests.processes import http_json
+
 ROOM = "room_101"
 PLATFORM = "stripchat"
-
-# Loopback only: ignore any proxy set in the environment.
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def call(url: str, body, headers: dict | None = None) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", **(headers or {})},
-        method="POST",
-    )
-    try:
-        with _opener.open(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
 
 
 async def staff_token(server) -> str:
     username, password = server.demo["staff"]
     status, tokens = await asyncio.to_thread(
-        call,
+        http_json,
+        "POST",
         f"{server.base_url}/api/auth/token/",
         {"username": username, "password": password},
     )
@@ -58,7 +42,8 @@ async def post_reading(server, tokens: int) -> dict:
         "timestamp": time.time(),
     }
     status, answer = await asyncio.to_thread(
-        call,
+        http_json,
+        "POST",
         f"{server.base_url}/api/tracking/telemetry",
         reading,
         {"Authorization": f"Device {server.demo['device_key']}"},
@@ -150,15 +135,16 @@ async def test_latest_is_readable_after_the_post(daphne_server):
     tokens = unique_tokens()
     await post_reading(daphne_server, tokens)
 
-    def read_latest() -> dict:
-        request = urllib.request.Request(
-            f"{daphne_server.base_url}/api/tracking/telemetry/{ROOM}/{PLATFORM}",
-            headers={"Authorization": f"Bearer {access}"},
-        )
-        with _opener.open(request, timeout=10) as response:
-            return json.loads(response.read())
+    status, body = await asyncio.to_thread(
+        http_json,
+        "GET",
+        f"{daphne_server.base_url}/api/tracking/telemetry/{ROOM}/{PLATFORM}",
+        None,
+        {"Authorization": f"Bearer {access}"},
+    )
 
-    assert (await asyncio.to_thread(read_latest))["tokens_count"] == tokens
+    assert status == 200
+    assert body["tokens_count"] == tokens
 
 
 def test_log_names_rooms_but_never_secrets(daphne_server):

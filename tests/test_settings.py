@@ -5,12 +5,13 @@ import runpy
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from sweetmodels.env import env_bool, env_int, env_list, env_str
-from tests.processes import REPO_ROOT
+from tests.processes import REPO_ROOT, DaphneServer, PostgresServer, http_json
 
 SETTINGS_FILE = REPO_ROOT / "sweetmodels" / "settings.py"
 VARIABLES = [
@@ -262,3 +263,46 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["wal", "1"]
+
+
+@pytest.mark.skipif(
+    not PostgresServer.available(),
+    reason="needs root and PostgreSQL 15 under /usr/lib/postgresql/15/bin",
+)
+def test_migrates_and_ingests_on_postgresql(tmp_path):
+    postgres = PostgresServer.start()
+    try:
+        server = DaphneServer.prepare(tmp_path, DATABASE_URL=postgres.url).start()
+        try:
+            check_ingest_on(server)
+            # Everything went to PostgreSQL: the SQLite file was never made.
+            assert not (tmp_path / "db.sqlite3").exists()
+        finally:
+            server.stop()
+    finally:
+        postgres.stop()
+
+
+def check_ingest_on(server) -> None:
+    url = f"{server.base_url}/api/tracking/telemetry"
+    device = {"Authorization": f"Device {server.demo['device_key']}"}
+    now = int(time.time())
+    reading = {
+        "room_id": "room_101",
+        "platform": "chaturbate",
+        "tokens_count": 1520,
+        "tips_count": 12,
+        "viewers_count": 48,
+        "timestamp": now - 10,
+    }
+
+    assert http_json("POST", url, reading, device)[0] == 201
+    assert http_json("POST", url, reading, device)[0] == 200
+    # A batch that repeats a stored reading: PostgreSQL aborts a transaction on
+    # a unique violation unless it is caught in a savepoint.
+    newer = {**reading, "tokens_count": 1600, "timestamp": now}
+    status, answer = http_json("POST", url, [reading, newer], device)
+    assert status == 201
+    assert (answer["created"], answer["duplicates"]) == (1, 1)
+    status, latest = http_json("GET", f"{url}/room_101/chaturbate", None, device)
+    assert (status, latest["tokens_count"]) == (200, 1600)
