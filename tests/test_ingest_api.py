@@ -400,7 +400,7 @@ def test_limited_device_posts_to_its_room(limited_api, room):
     assert post(limited_api, reading(room)).status_code == 201
 
 
-def test_limited_device_cannot_post_to_other_rooms(limited_api, squad):
+def test_limited_device_cannot_post_to_other_rooms(limited_api, squad, caplog):
     elsewhere = factories.make_room(squad=squad)
 
     response = post(limited_api, reading(elsewhere))
@@ -408,6 +408,7 @@ def test_limited_device_cannot_post_to_other_rooms(limited_api, squad):
     assert response.status_code == 403
     assert "room_id" in response.json()["errors"]
     assert not TelemetrySample.objects.exists()
+    assert f"room={elsewhere.room_id}" in caplog.text
 
 
 def test_limited_device_batch_with_a_foreign_room_stores_nothing(

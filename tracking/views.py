@@ -1,5 +1,6 @@
 """REST endpoints for telemetry ingest, history and rooms."""
 
+import logging
 import time
 
 from django.shortcuts import get_object_or_404
@@ -27,6 +28,8 @@ from tracking.serializers import (
     TelemetryReadingSerializer,
     TelemetrySampleSerializer,
 )
+
+logger = logging.getLogger(__name__)
 
 # A device posts a batch after an outage; more than this in one request is
 # split by the extension, which keeps one request from holding the database.
@@ -123,6 +126,11 @@ class TelemetryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         device = request.auth
         for reading in serializer.validated_data:
             if not device_may_use(device, reading["room_id"]):
+                logger.warning(
+                    "device not allowed for room device=%s room=%s",
+                    device.pk,
+                    reading["room_id"].room_id,
+                )
                 raise exceptions.PermissionDenied(
                     {
                         "room_id": [
