@@ -119,7 +119,7 @@ if DATABASE_URL:
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     # Short connect and read timeouts keep a request from hanging on a Redis
-    # that stopped answering; the channel layer gets no read timeout because
+    # that stopped responding. The channel layer gets no read timeout because
     # its receive blocks on Redis by design.
     CACHES = {
         "default": {

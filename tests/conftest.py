@@ -1,7 +1,7 @@
 """Shared fixtures: real Redis and daphne processes, API clients, personas, data.
 
 In-process tests that switch to Redis (``use_redis``) use database 0 of the
-session's Redis server; the shared daphne process uses database 1, so the two
+session's Redis server. The shared daphne process uses database 1, so the two
 never read each other's latest-value cache or channel-layer groups.
 """
 

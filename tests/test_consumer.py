@@ -158,7 +158,7 @@ async def test_closes_4401_without_a_usable_token(
 
     assert connected
     if raw is not None and via == "subprotocol":
-        # A browser that offered subprotocols drops an answer without one and
+        # A browser that offered subprotocols drops a handshake response without one and
         # would never see the close code.
         assert subprotocol == "bearer"
     await expect_close(socket, 4401)
@@ -211,7 +211,7 @@ async def test_staff_receives_every_squad(connect, room, other_room, staff_user)
     assert {u["room_id"] for u in updates} == {room.room_id, other_room.room_id}
 
 
-async def test_manager_of_another_squad_gets_no_events_of_this_one(
+async def test_other_squad_manager_gets_no_events(
     connect, room, other_room, other_manager
 ):
     socket, _, _ = await connect(access_token(other_manager))
@@ -250,9 +250,7 @@ async def test_closes_4401_when_the_token_expires(connect, room, squad_manager):
     assert time.monotonic() - started < 4
 
 
-async def test_refresh_with_a_newer_token_keeps_the_socket_open(
-    connect, room, squad_manager
-):
+async def test_refresh_keeps_socket_open(connect, room, squad_manager):
     socket, _, _ = await connect(access_token(squad_manager, seconds=2))
     await snapshot_of(socket)
 
@@ -360,9 +358,7 @@ async def test_answers_an_error_to_unknown_messages(
     }
 
 
-async def test_many_sockets_of_one_squad_all_get_the_update(
-    connect, room, squad_manager
-):
+async def test_every_squad_socket_gets_update(connect, room, squad_manager):
     token = access_token(squad_manager)
     sockets = []
     for _ in range(5):

@@ -201,7 +201,7 @@ def test_redis_down_still_stores_and_answers_201(own_redis, api, room, caplog):
 
 
 def test_frozen_redis_does_not_hold_the_request(own_redis, api, room, caplog):
-    """A Redis that accepts connections but never answers (stopped with SIGSTOP)."""
+    """Run against a Redis that accepts connections but never responds (SIGSTOP)."""
     _, key = factories.make_device()
     api.credentials(HTTP_AUTHORIZATION=f"Device {key}")
     os.kill(own_redis.process.pid, signal.SIGSTOP)

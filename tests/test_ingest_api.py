@@ -83,7 +83,7 @@ def test_resent_reading_is_stored_once_and_answers_200(device_api, room):
     assert TelemetrySample.objects.count() == 1
 
 
-def test_same_time_on_another_platform_is_a_new_reading(device_api, room):
+def test_other_platform_same_time_is_stored(device_api, room):
     body = reading(room)
     post(device_api, body)
 
@@ -150,7 +150,7 @@ def test_rejects_a_revoked_key(api, room):
     assert not TelemetrySample.objects.exists()
 
 
-def test_a_jwt_user_cannot_post(api, room, staff_user):
+def test_jwt_user_cannot_post(api, room, staff_user):
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token(staff_user)}")
 
     response = post(api, reading(room))
@@ -159,7 +159,7 @@ def test_a_jwt_user_cannot_post(api, room, staff_user):
     assert not TelemetrySample.objects.exists()
 
 
-def test_a_session_user_cannot_post(api, room, staff_user):
+def test_session_user_cannot_post(api, room, staff_user):
     api.force_login(staff_user)
 
     response = post(api, reading(room))
@@ -287,7 +287,7 @@ def test_rejects_an_overflowing_number_and_names_it(device_api, room):
     assert not TelemetrySample.objects.exists()
 
 
-def test_rejects_a_body_that_is_not_json_by_content_type(device_api, room):
+def test_rejects_non_json_content_type(device_api, room):
     response = device_api.post(URL, data="tokens=5", content_type="text/plain")
 
     assert response.status_code == 415
@@ -317,7 +317,7 @@ def test_stores_a_valid_batch_together(device_api, room):
     assert TelemetrySample.objects.count() == 3
 
 
-def test_batch_with_one_invalid_item_stores_nothing_and_names_it(device_api, room):
+def test_batch_with_invalid_item_stores_nothing(device_api, room):
     batch = [reading(room, timestamp=NOW - n) for n in range(3)]
     batch[1]["viewers_count"] = -3
 
@@ -331,7 +331,7 @@ def test_batch_with_one_invalid_item_stores_nothing_and_names_it(device_api, roo
     assert not TelemetrySample.objects.exists()
 
 
-def test_batch_item_that_is_not_an_object_is_named(device_api, room):
+def test_batch_names_non_object_item(device_api, room):
     response = post(device_api, [reading(room), "oops"])
 
     assert response.status_code == 400
@@ -411,9 +411,7 @@ def test_limited_device_cannot_post_to_other_rooms(limited_api, squad, caplog):
     assert f"room={elsewhere.room_id}" in caplog.text
 
 
-def test_limited_device_batch_with_a_foreign_room_stores_nothing(
-    limited_api, room, squad
-):
+def test_limited_device_mixed_batch_stores_nothing(limited_api, room, squad):
     elsewhere = factories.make_room(squad=squad)
 
     response = post(limited_api, [reading(room), reading(elsewhere)])

@@ -141,7 +141,7 @@ def test_selector_reads_the_cache_first(backend, room):
 
 
 @pytest.mark.django_db
-def test_selector_falls_back_to_the_database_and_warms_the_cache(backend, room):
+def test_selector_falls_back_to_database(backend, room):
     make_sample(room, at=NOW - 20, tokens=100)
     make_sample(room, at=NOW - 10, tokens=150)
     make_sample(room, at=NOW - 5, tokens=50, platform="stripchat")

@@ -59,9 +59,7 @@ def test_latest_reads_the_cache_before_the_database(api, room, squad_manager):
     assert response.json()["tokens_count"] == 777
 
 
-def test_latest_falls_back_to_the_database_and_warms_the_cache(
-    api, room, squad_manager
-):
+def test_latest_falls_back_to_database(api, room, squad_manager):
     make_sample(room, at=NOW - 10, tokens=150)
     latest.forget_all()
 
@@ -90,7 +88,7 @@ def test_latest_after_ingest_and_an_emptied_cache(
     assert response.json()["tokens_count"] == 4321
 
 
-def test_latest_is_404_when_the_room_has_no_reading(api, room, squad_manager):
+def test_latest_404_without_reading(api, room, squad_manager):
     make_sample(room, platform="stripchat")
 
     response = as_user(api, squad_manager).get(latest_url(room.room_id))
@@ -109,7 +107,7 @@ def test_latest_is_404_for_unknown_room_or_platform(api, room, squad_manager, pa
     assert as_user(api, squad_manager).get(path).status_code == 404
 
 
-def test_latest_is_404_for_a_room_of_another_squad(api, room, other_manager):
+def test_latest_404_for_other_squad(api, room, other_manager):
     make_sample(room)
 
     response = as_user(api, other_manager).get(latest_url(room.room_id))

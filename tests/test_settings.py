@@ -124,7 +124,7 @@ def test_embedded_defaults(clean_env):
     )
 
 
-def test_redis_url_selects_channels_redis_and_the_redis_cache(clean_env):
+def test_redis_url_selects_redis_backends(clean_env):
     clean_env.setenv("REDIS_URL", "redis://127.0.0.1:6390/2")
 
     settings = load_settings()

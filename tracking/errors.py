@@ -9,7 +9,7 @@ def telemetry_exception_handler(exc, context):
     """Wrap DRF's error response as ``{"status": "error", "message", "errors"}``.
 
     ``errors`` keeps DRF's per-field detail, so each invalid field is named
-    with its fix; for a posted array it maps the index of each invalid item
+    with its fix. For a posted array it maps the index of each invalid item
     (a string, counted from 0) to that item's fields.
     """
     response = exception_handler(exc, context)

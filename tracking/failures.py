@@ -5,7 +5,7 @@ import math
 import sys
 import time
 
-# A Redis outage fails every ingest request; one traceback a minute per kind of
+# A Redis outage fails every ingest request. One traceback a minute per kind of
 # failure is enough to diagnose it, and the one-line messages still name each
 # room and platform that was affected.
 TRACEBACK_INTERVAL = 60.0

@@ -43,11 +43,11 @@ def cache_key(room_id: str, platform: str) -> str:
 
 @lru_cache(maxsize=4)
 def _redis_client(url: str) -> redis.Redis:
-    # Short timeouts, and one retry only for a lost connection (a pooled one
-    # that Redis closed): when Redis is down or frozen a request falls back to
-    # the database within about 2 s instead of hanging, and the sample is
-    # already committed by then. The client's default of ten retries with
-    # backoff, timeouts included, would hold each request for many seconds.
+    # Short timeouts keep a request from hanging when Redis is down or frozen,
+    # so it falls back to the database within about 2 s. Only a lost
+    # connection (a pooled one that Redis closed) is retried, once. The
+    # client's default of ten retries with backoff, timeouts included, would
+    # hold each request for many seconds.
     return redis.Redis.from_url(
         url,
         socket_timeout=2,
