@@ -123,3 +123,8 @@ def test_seed_demo_rerun_creates_nothing():
     assert "demo-pass-123" not in second
     assert key not in second
     assert "exists" in second
+
+
+def test_migrations_match_the_models():
+    # Fails when a model changed without a migration.
+    call_command("makemigrations", "--check", "--dry-run", stdout=StringIO())

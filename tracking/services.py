@@ -1,4 +1,4 @@
-"""Ingest of validated telemetry readings; shared by the API and the simulator."""
+"""Ingest of validated telemetry readings, for the API and any other entry point."""
 
 import logging
 from dataclasses import dataclass
