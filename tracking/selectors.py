@@ -21,22 +21,28 @@ def latest_readings(rooms: list[Room]) -> list[dict]:
     """Return the newest reading of every given room on every platform it used.
 
     Pairs missing from the cache (expired, or Redis unreachable) are read from
-    the database in two queries and put back in the cache.
+    the database and put back in the cache.
     """
     rooms_by_id = {room.room_id: room for room in rooms}
     pairs = [(room_id, platform) for room_id in rooms_by_id for platform in PLATFORMS]
 
     try:
         found = latest.recall_many(pairs)
+        cache_works = True
     except Exception:
         log_failure(logger, "latest-value cache read failed rooms=%d", len(rooms_by_id))
         found = {}
+        cache_works = False
 
     missing_pairs = [pair for pair in pairs if pair not in found]
     if missing_pairs:
-        for reading in _latest_from_database(rooms_by_id, missing_pairs):
+        stored = _latest_from_database(rooms_by_id, missing_pairs)
+        for reading in stored:
             found[(reading["room_id"], reading["platform"])] = reading
-            _warm_cache(reading)
+        # Warming a cache that just failed would wait out its timeout once per
+        # reading, so the readings are returned without it.
+        if cache_works:
+            _warm_cache(stored)
 
     return [found[pair] for pair in pairs if pair in found]
 
@@ -73,12 +79,17 @@ def _latest_from_database(
     return readings
 
 
-def _warm_cache(reading: dict) -> None:
-    try:
-        latest.remember(reading)
-    except Exception:
-        logger.warning(
-            "could not warm latest-value cache room=%s platform=%s",
-            reading["room_id"],
-            reading["platform"],
-        )
+def _warm_cache(readings: list[dict]) -> None:
+    for reading in readings:
+        try:
+            latest.remember(reading)
+        except Exception:
+            # The first failure stops the loop, so a cache that breaks midway
+            # costs one timeout, not one per reading.
+            log_failure(
+                logger,
+                "latest-value cache warm-up failed room=%s platform=%s",
+                reading["room_id"],
+                reading["platform"],
+            )
+            return
