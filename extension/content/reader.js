@@ -9,7 +9,7 @@
  * Readings are taken every readIntervalSeconds (5 s by default) and shortly
  * after the page changes. A reading is sent to the
  * service worker only when all three numbers were found, and only when a
- * number changed or heartbeatSeconds (30 s) passed since the last send, so a
+ * number changed or heartbeatSeconds (15 s) passed since the last send, so a
  * quiet but live room still reports in.
  */
 
@@ -53,7 +53,7 @@ globalThis.sweetModelsReader ??= (() => {
 
   const DEFAULT_CONFIG = Object.freeze({
     readIntervalSeconds: 5,
-    heartbeatSeconds: 30,
+    heartbeatSeconds: 15,
   });
 
   // Chat messages change the page many times a second, so a change is read

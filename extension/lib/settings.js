@@ -12,7 +12,7 @@ export const SETTINGS_DEFAULTS = Object.freeze({
   roomId: "",
   roomName: "",
   readIntervalSeconds: 5,
-  heartbeatSeconds: 30,
+  heartbeatSeconds: 15,
 });
 
 // A change to any of these makes the service worker retry its queue at once,
