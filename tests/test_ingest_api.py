@@ -324,10 +324,12 @@ def test_batch_with_invalid_item_stores_nothing(device_api, room):
     response = post(device_api, batch)
 
     assert response.status_code == 400
-    # Only invalid items are listed, keyed by their index in the array.
+    # One entry per posted reading, so a client can drop the invalid ones.
     errors = errors_of(response)
-    assert list(errors) == ["1"]
-    assert list(errors["1"]) == ["viewers_count"]
+    assert len(errors) == 3
+    assert errors[0] == {}
+    assert list(errors[1]) == ["viewers_count"]
+    assert errors[2] == {}
     assert not TelemetrySample.objects.exists()
 
 
@@ -335,7 +337,9 @@ def test_batch_names_non_object_item(device_api, room):
     response = post(device_api, [reading(room), "oops"])
 
     assert response.status_code == 400
-    assert list(errors_of(response)) == ["1"]
+    errors = errors_of(response)
+    assert errors[0] == {}
+    assert list(errors[1]) == ["non_field_errors"]
     assert not TelemetrySample.objects.exists()
 
 

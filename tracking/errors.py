@@ -9,8 +9,8 @@ def telemetry_exception_handler(exc, context):
     """Wrap DRF's error response as ``{"status": "error", "message", "errors"}``.
 
     ``errors`` keeps DRF's per-field detail, so each invalid field is named
-    with its fix. For a posted array it maps the index of each invalid item
-    (a string, counted from 0) to that item's fields.
+    with its fix. For a posted array it is a list aligned with the array, with
+    ``{}`` for each valid reading.
     """
     response = exception_handler(exc, context)
     if response is None:

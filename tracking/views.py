@@ -36,6 +36,16 @@ logger = logging.getLogger(__name__)
 MAX_BATCH_SIZE = 500
 
 
+def aligned_errors(errors: dict, count: int) -> list[dict]:
+    """Return batch errors as a list with one entry per posted reading.
+
+    DRF 3.18 maps only the invalid items by index. Clients (the extension
+    among them) drop the readings whose entry is not empty and resend the
+    rest, so every position gets an entry, ``{}`` for a valid reading.
+    """
+    return [errors.get(index, {}) for index in range(count)]
+
+
 class HistoryPagination(CursorPagination):
     ordering = ("-timestamp", "-id")
     page_size = 100
@@ -120,8 +130,11 @@ class TelemetryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             data=items, many=True, context={"rooms": rooms}
         )
         if not serializer.is_valid():
-            errors = serializer.errors if is_batch else serializer.errors[0]
-            raise exceptions.ValidationError(errors)
+            raise exceptions.ValidationError(
+                aligned_errors(serializer.errors, len(items))
+                if is_batch
+                else serializer.errors[0]
+            )
 
         device = request.auth
         for reading in serializer.validated_data:
