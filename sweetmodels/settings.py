@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "tracking",
     "dashboard",
@@ -215,6 +216,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Telemetry ingest for room devices and live production data.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Studio networks are often offline from the internet; serve Swagger UI
+    # from this server instead of a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from django.contrib.staticfiles import finders
 from drf_spectacular.validation import validate_schema
 
 from tests import factories
@@ -380,3 +381,15 @@ def test_docs_page_renders(api):
 
     assert response.status_code == 200
     assert b"/api/schema/" in response.content
+
+
+def test_docs_page_loads_swagger_locally(api):
+    response = api.get("/api/docs/")
+    html = response.content.decode()
+
+    assert "cdn.jsdelivr.net" not in html
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    bundle = finders.find(
+        "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"
+    )
+    assert bundle is not None
