@@ -8,6 +8,7 @@ import pytest
 
 from tests import factories
 from tests.factories import make_sample, reading
+from tracking.devices import revoke_device
 from tracking.models import Device
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +183,31 @@ def test_admin_rejects_non_staff_manager(client, squad_manager):
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_device_add_form_hides_history_fields(admin):
+    form = admin.get("/admin/tracking/device/add/").context["adminform"].form
+
+    assert list(form.fields) == ["name", "allowed_rooms"]
+    page = admin.get("/admin/tracking/device/add/").content.decode()
+    assert "Key prefix" not in page
+    assert "Revoked at" not in page
+
+
+def test_device_list_filters_by_status(admin):
+    active, _ = factories.make_device(name="PC active")
+    revoked, _ = factories.make_device(name="PC revoked")
+    revoke_device(revoked)
+
+    active_page = admin.get("/admin/tracking/device/?status=active")
+    revoked_page = admin.get("/admin/tracking/device/?status=revoked")
+
+    assert list(active_page.context["cl"].result_list) == [active]
+    assert list(revoked_page.context["cl"].result_list) == [revoked]
+
+
+def test_admin_header_names_the_product_in_spanish(admin_client):
+    page = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+    assert "Administración de Sweet Models God Mode" in page
+    assert "Django" not in page.split("<body", 1)[1].split("</header>", 1)[0]

@@ -82,10 +82,25 @@ class RoomAdmin(admin.ModelAdmin):
         )
 
 
+class DeviceStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("active", _("Active")), ("revoked", _("Revoked"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
     list_display = ["name", "key_prefix", "last_seen_at", "last_seen_ip", "revoked_at"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_filter = [DeviceStatusFilter]
     search_fields = ["name", "key_prefix"]
     filter_horizontal = ["allowed_rooms"]
     readonly_fields = [
@@ -95,8 +110,13 @@ class DeviceAdmin(admin.ModelAdmin):
         "last_seen_ip",
         "revoked_at",
     ]
-    fields = ["name", "allowed_rooms", *readonly_fields]
     actions = ["revoke_selected"]
+
+    def get_fields(self, request, device=None):
+        # A device being added has no key, history or revocation to show yet.
+        if device is None:
+            return ["name", "allowed_rooms"]
+        return ["name", "allowed_rooms", *self.readonly_fields]
 
     def save_model(self, request, device: Device, form, change: bool) -> None:
         if not change:
@@ -152,3 +172,9 @@ class TelemetrySampleAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+admin.site.site_header = _("Sweet Models God Mode admin")
+admin.site.site_title = _("God Mode admin")
+admin.site.index_title = _("Squads, rooms and devices")
+admin.site.site_url = "/"

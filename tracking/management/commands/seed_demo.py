@@ -1,4 +1,6 @@
+import os
 import secrets
+import sys
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -58,10 +60,14 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 f"Device '{DEMO_DEVICE}' exists; create a new key with: "
-                "python manage.py create_device NAME"
+                f"{_manage_command()} create_device NAME"
             )
         rooms = ", ".join(room_id for room_id, _, _ in DEMO_ROOMS)
         self.stdout.write(f"Squad '{DEMO_SQUAD}' with rooms {rooms}")
+        if staff_password or manager_password or device_key:
+            self.stdout.write(
+                "Save these now: passwords and keys are shown only this once."
+            )
 
     def _ensure_user(self, username: str, password: str | None, *, is_staff: bool):
         """Create the user if missing and return its new password, else None."""
@@ -81,5 +87,18 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 f"{label}: {username} (exists; change its password with "
-                f"python manage.py changepassword {username})"
+                f"{_manage_command()} changepassword {username})"
             )
+
+
+def _manage_command() -> str:
+    """Return how to call manage.py with the Python running this command.
+
+    ``make run`` uses the project's ``.venv``, whose Python the reader must call
+    too: the system Python has no Django.
+    """
+    python = sys.executable
+    relative = os.path.relpath(python)
+    if not relative.startswith(".."):
+        python = relative
+    return f"{python} manage.py"
