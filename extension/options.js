@@ -7,7 +7,7 @@
  */
 
 import { fetchRooms } from "./lib/api.js";
-import { describeError, errorFromOutcome } from "./lib/errors.js";
+import { describeError, describeSetupError, errorFromOutcome } from "./lib/errors.js";
 import { localizePage, t } from "./lib/i18n.js";
 import { loadSettings, normalizeServerUrl, originPattern } from "./lib/settings.js";
 
@@ -43,7 +43,7 @@ function onLoadRooms() {
   }
 
   setBusy(true);
-  showInfo(t("loadingRooms"));
+  showMessage("busy", { summary: t("loadingRooms"), details: [] });
   requestHostAccess(connection.serverUrl)
     .then(async (granted) => {
       if (!granted) {
@@ -52,7 +52,8 @@ function onLoadRooms() {
       }
       const outcome = await fetchRooms(connection);
       if (outcome.kind !== "ok" || !Array.isArray(outcome.body)) {
-        showError(describeError(errorFromOutcome(outcome)));
+        const error = errorFromOutcome(outcome);
+        showError(describeSetupError(error, connection.serverUrl));
         return;
       }
       fillRooms(outcome.body);
@@ -88,7 +89,7 @@ function onSave(event) {
         roomName: option.dataset.name || "",
       });
       serverUrlInput.value = connection.serverUrl;
-      showInfo(t("savedMessage", [option.textContent]));
+      showSuccess(t("savedMessage", [option.textContent]));
     })
     .catch((error) => showError({ summary: String(error), details: [] }))
     .finally(() => setBusy(false));
@@ -136,7 +137,7 @@ function fillRooms(rooms) {
     showError({ summary: t("errorNoRooms"), details: [] });
     return;
   }
-  showInfo(t("roomsLoaded", [String(rooms.length)]));
+  showSuccess(t("roomsLoaded", [String(rooms.length)]));
   roomSelect.dataset.loaded = "true";
 }
 
@@ -163,8 +164,8 @@ function setBusy(busy) {
   form.setAttribute("aria-busy", String(busy));
 }
 
-function showInfo(text) {
-  showMessage("info", { summary: text, details: [] });
+function showSuccess(text) {
+  showMessage("success", { summary: text, details: [] });
 }
 
 function showError(description) {

@@ -17,6 +17,17 @@ const PLATFORM_NAMES = Object.freeze({
   camsoda: "CamSoda",
 });
 
+// The health badge turns from "sending" to "idle" when the server accepted
+// no reading for this long, which is four default 15 s heartbeats.
+const RECENT_SEND_MS = 60 * 1000;
+
+const HEALTH_LABELS = Object.freeze({
+  sending: "healthSending",
+  retrying: "healthRetrying",
+  error: "healthError",
+  idle: "healthIdle",
+});
+
 let settings = null;
 let status = emptyStatus();
 
@@ -45,10 +56,34 @@ function render() {
   if (!settings) {
     return;
   }
+  renderHealth();
   renderConnection();
   renderQueue();
   renderError();
   renderReadings();
+}
+
+/** Shows in one word whether this computer is getting readings through. */
+function renderHealth() {
+  const state = healthState();
+  const badge = document.getElementById("health");
+  if (badge.dataset.state !== state || !badge.textContent) {
+    badge.dataset.state = state;
+    badge.textContent = t(HEALTH_LABELS[state]);
+  }
+}
+
+function healthState() {
+  if (status.queueLength > 0) {
+    return "retrying";
+  }
+  if (status.lastError) {
+    return "error";
+  }
+  if (status.lastSentAt && Date.now() - status.lastSentAt < RECENT_SEND_MS) {
+    return "sending";
+  }
+  return "idle";
 }
 
 function renderConnection() {

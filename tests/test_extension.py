@@ -17,11 +17,18 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Worker, sync_playwright
+from playwright.sync_api import (
+    BrowserContext,
+    Page,
+    Request,
+    Worker,
+    sync_playwright,
+)
 
 from tests.browser import EXTENSION_DIR, launch_with_extension
 from tests.processes import free_port
@@ -107,20 +114,47 @@ def collect_error(extension: Extension, message) -> None:
         extension.errors.append(message.text)
 
 
-@pytest.fixture
-def ui_messages(extension) -> dict[str, str]:
+def catalog_language(extension: Extension) -> str:
     """The catalog the browser picked: Spanish needs Chromium's language pack."""
     locale = extension.worker.evaluate("chrome.i18n.getMessage('@@ui_locale')")
     language = locale.split("_")[0]
-    if not (CATALOG_DIR / language).is_dir():
-        language = "es"
-    return read_catalog(language)
+    return language if (CATALOG_DIR / language).is_dir() else "es"
+
+
+@pytest.fixture
+def ui_language(extension) -> str:
+    """The language of the extension's texts in this browser.
+
+    The tests launch Chromium in es-CO, so where the Spanish pack is missing
+    the interface is English while the browser's own Accept-Language is
+    Spanish. That is the case in which the extension must send its language.
+    """
+    return catalog_language(extension)
+
+
+@pytest.fixture
+def ui_messages(ui_language) -> dict[str, str]:
+    return read_catalog(ui_language)
 
 
 def read_catalog(language: str) -> dict[str, str]:
     path = CATALOG_DIR / language / "messages.json"
     catalog = json.loads(path.read_text(encoding="utf-8"))
     return {name: entry["message"] for name, entry in catalog.items()}
+
+
+def fill_in(template: str, *values: str) -> str:
+    """Substitute ``$1``, ``$2``… in a catalog message the way chrome.i18n does."""
+    for number, value in enumerate(values, start=1):
+        template = template.replace(f"${number}", value)
+    return template
+
+
+# How Intl.RelativeTimeFormat writes a time a few seconds ago.
+RECENT_TIME = {
+    "es": re.compile(r"^(ahora|hace \d+ segundos?)$"),
+    "en": re.compile(r"^(now|\d+ seconds? ago)$"),
+}
 
 
 def wait_until(
@@ -139,7 +173,7 @@ def wait_until(
         time.sleep(0.2)
 
 
-def http_json(url: str, *, headers: dict, body: dict | None = None):
+def http_json(url: str, *, headers: dict, body: dict | list | None = None):
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(
         url,
@@ -206,15 +240,76 @@ def configure(
                 "#room[data-loaded='true']", state="attached", timeout=WAIT_MS
             )
             page.select_option("#room", room_id)
+        chosen = page.eval_on_selector(
+            "#room", "select => select.selectedOptions[0].textContent"
+        )
         page.click("#save")
-        page.wait_for_selector(
-            "#message[data-state='info']:not([hidden])", timeout=WAIT_MS
+        # The rooms-loaded message has the same state, so only the saved
+        # message's own text shows that the settings are stored.
+        page.wait_for_function(
+            "(text) => document.querySelector('#message-summary').textContent === text",
+            arg=fill_in(
+                read_catalog(catalog_language(extension))["savedMessage"], chosen
+            ),
+            timeout=WAIT_MS,
         )
         saved = extension.worker.evaluate("chrome.storage.local.get(null)")
         assert saved["roomId"] == room_id
         assert saved["serverUrl"] == (server_url or server.base_url)
     finally:
         page.close()
+
+
+def open_popup(extension: Extension) -> Page:
+    popup = extension.context.new_page()
+    popup.goto(extension.url("popup.html"))
+    popup.wait_for_selector("body[data-ready='true']", timeout=WAIT_MS)
+    return popup
+
+
+def wait_for_text(page: Page, selector: str, text: str) -> None:
+    page.wait_for_function(
+        "([selector, text]) => document.querySelector(selector).textContent === text",
+        arg=[selector, text],
+        timeout=WAIT_MS,
+    )
+
+
+def detail_lines(page: Page, selector: str) -> list[str]:
+    return page.eval_on_selector_all(
+        f"{selector} li", "items => items.map(item => item.textContent)"
+    )
+
+
+@contextmanager
+def requests_to(extension: Extension, base_url: str):
+    """Record the requests the extension's pages and worker send to ``base_url``.
+
+    Playwright reports a service worker's fetches as context requests, so this
+    observes the product's own requests without routing or changing them.
+    """
+    seen: list[Request] = []
+
+    def record(request: Request) -> None:
+        if request.url.startswith(base_url):
+            seen.append(request)
+
+    extension.context.on("request", record)
+    try:
+        yield seen
+    finally:
+        extension.context.remove_listener("request", record)
+
+
+def server_error(server, *, language: str, key: str, reading: dict) -> dict:
+    """The server's error body for ``reading``, asked for in ``language``."""
+    status, body = http_json(
+        f"{server.base_url}/api/tracking/telemetry",
+        headers={"Authorization": f"Device {key}", "Accept-Language": language},
+        body=reading,
+    )
+    assert status in {400, 401}, body
+    return body
 
 
 def open_imitation(extension: Extension, url: str, html: str) -> Page:
@@ -275,6 +370,11 @@ def test_catalogs_have_the_same_messages():
     assert set(spanish) == set(english)
     assert all(spanish.values())
     assert all(english.values())
+
+
+def test_catalogs_name_their_language():
+    for language in ("es", "en"):
+        assert read_catalog(language)["catalogLanguage"] == language
 
 
 def test_every_used_message_exists():
@@ -368,13 +468,6 @@ def test_options_page_lists_rooms(extension, daphne_server, ui_messages):
         )
 
         page.fill("#server-url", daphne_server.base_url + "/")
-        page.fill("#device-key", "not-a-real-key")
-        page.click("#load-rooms")
-        page.wait_for_selector("#message[data-state='error']", timeout=WAIT_MS)
-        page.wait_for_selector("#load-rooms:enabled", timeout=WAIT_MS)
-        assert page.text_content("#message-summary") == ui_messages["errorUnauthorized"]
-
-        page.fill("#device-key", daphne_server.demo["device_key"])
         page.click("#load-rooms")
         page.wait_for_selector("#room[data-loaded='true']", state="attached")
         values = page.eval_on_selector_all(
@@ -384,6 +477,57 @@ def test_options_page_lists_rooms(extension, daphne_server, ui_messages):
         page.close()
 
     assert {"room_101", "room_102", "room_103"} <= set(values)
+
+
+def test_options_bad_key_shows_one_message(
+    extension, daphne_server, ui_language, ui_messages
+):
+    server_message = server_error(
+        daphne_server,
+        language=ui_language,
+        key="not-a-real-key",
+        reading={"room_id": "room_101"},
+    )["message"]
+    page = extension.context.new_page()
+    try:
+        page.goto(extension.url("options.html"))
+        page.wait_for_selector("body[data-ready='true']", timeout=WAIT_MS)
+        page.fill("#server-url", daphne_server.base_url)
+        page.fill("#device-key", "not-a-real-key")
+        with requests_to(extension, daphne_server.base_url) as sent:
+            page.click("#load-rooms")
+            page.wait_for_selector("#message[data-state='error']", timeout=WAIT_MS)
+            page.wait_for_selector("#load-rooms:enabled", timeout=WAIT_MS)
+        shown = page.text_content("#message")
+        details = detail_lines(page, "#message-details")
+    finally:
+        page.close()
+
+    assert len(sent) == 1
+    assert sent[0].headers["accept-language"].split("-")[0] == ui_language
+    assert shown.strip() == ui_messages["errorUnauthorized"]
+    assert details == []
+    assert server_message not in shown
+
+
+def test_options_server_down_message(extension, ui_messages):
+    closed_url = f"http://127.0.0.1:{free_port()}"
+    page = extension.context.new_page()
+    try:
+        page.goto(extension.url("options.html"))
+        page.wait_for_selector("body[data-ready='true']", timeout=WAIT_MS)
+        page.fill("#server-url", closed_url)
+        page.fill("#device-key", "any-key")
+        page.click("#load-rooms")
+        page.wait_for_selector("#message[data-state='error']", timeout=WAIT_MS)
+        summary = page.text_content("#message-summary")
+        details = detail_lines(page, "#message-details")
+    finally:
+        page.close()
+
+    assert summary == fill_in(ui_messages["setupErrorUnreachable"], closed_url)
+    assert summary != ui_messages["errorUnreachable"]
+    assert details == []
 
 
 def test_chaturbate_reading_reaches_server(extension, daphne_server):
@@ -408,6 +552,143 @@ def test_chaturbate_reading_reaches_server(extension, daphne_server):
     finally:
         page.close()
         extension.context.unroute("https://chaturbate.com/**")
+
+
+def test_worker_sends_ui_language(extension, daphne_server, ui_language):
+    configure(extension, daphne_server, room_id="room_102")
+    telemetry_url = f"{daphne_server.base_url}/api/tracking/telemetry"
+
+    # As in requests_to, the worker's own request is observed, not routed.
+    page = None
+    try:
+        with extension.context.expect_event(
+            "request",
+            predicate=lambda request: request.url.startswith(telemetry_url),
+            timeout=WAIT_MS,
+        ) as posted:
+            page = open_imitation(
+                extension, "https://chaturbate.com/b/sala102/", CHATURBATE_PAGE
+            )
+        request = posted.value
+    finally:
+        if page is not None:
+            page.close()
+        extension.context.unroute("https://chaturbate.com/**")
+    browser_languages = extension.worker.evaluate("navigator.languages")
+
+    assert request.service_worker is not None
+    assert request.headers["accept-language"].split("-")[0] == ui_language
+    assert browser_languages == ["es-CO"]
+
+
+def test_popup_speaks_ui_language(extension, daphne_server, ui_language):
+    configure(extension, daphne_server, room_id="room_102")
+    page = open_imitation(
+        extension, "https://chaturbate.com/b/sala102/", CHATURBATE_PAGE
+    )
+    popup = open_popup(extension)
+    try:
+        document_language = popup.evaluate("document.documentElement.lang")
+        tokens = popup.evaluate(
+            "new Intl.NumberFormat(document.documentElement.lang).format(12345)"
+        )
+        # Earlier tests left other numbers for this platform in the status.
+        wait_for_text(
+            popup, "#readings tr[data-platform='chaturbate'] td:nth-child(2)", tokens
+        )
+        popup.wait_for_selector("#health[data-state='sending']", timeout=WAIT_MS)
+        last_sent = popup.text_content("#last-sent")
+    finally:
+        popup.close()
+        page.close()
+        extension.context.unroute("https://chaturbate.com/**")
+
+    assert RECENT_TIME[ui_language].match(last_sent), last_sent
+    assert document_language.split("-")[0] == ui_language
+
+
+def test_popup_bad_key_shows_one_message(
+    extension, daphne_server, ui_language, ui_messages
+):
+    configure(extension, daphne_server, room_id="room_102")
+    server_message = server_error(
+        daphne_server,
+        language=ui_language,
+        key="not-a-real-key",
+        reading={"room_id": "room_102"},
+    )["message"]
+    extension.worker.evaluate("chrome.storage.local.set({deviceKey: 'not-a-real-key'})")
+    page = open_imitation(
+        extension, "https://chaturbate.com/b/sala102/", CHATURBATE_PAGE
+    )
+    popup = open_popup(extension)
+    try:
+        popup.wait_for_function(
+            "(text) => document.querySelector('#last-error-summary')"
+            ".textContent.startsWith(text)",
+            arg=ui_messages["errorUnauthorized"],
+            timeout=WAIT_MS,
+        )
+        health = popup.get_attribute("#health", "data-state")
+        summary = popup.text_content("#last-error-summary")
+        details = detail_lines(popup, "#last-error-details")
+        shown = popup.text_content("body")
+    finally:
+        popup.close()
+        page.close()
+        extension.context.unroute("https://chaturbate.com/**")
+
+    assert summary.startswith(ui_messages["errorUnauthorized"] + " (")
+    assert health == "error"
+    assert details == []
+    assert server_message not in shown
+
+
+def test_popup_lists_invalid_fields(extension, daphne_server, ui_language, ui_messages):
+    configure(extension, daphne_server, room_id="room_103")
+    reading = {
+        "room_id": "room_999",
+        "platform": "chaturbate",
+        "tokens_count": 1,
+        "tips_count": 0,
+        "viewers_count": 0,
+        "timestamp": int(time.time()),
+    }
+    errors = server_error(
+        daphne_server,
+        language=ui_language,
+        key=daphne_server.demo["device_key"],
+        reading=reading,
+    )["errors"]
+    other_language = {"es": "en", "en": "es"}[ui_language]
+    other_errors = server_error(
+        daphne_server,
+        language=other_language,
+        key=daphne_server.demo["device_key"],
+        reading=reading,
+    )["errors"]
+    # A room deleted after this computer was set up is unknown to the
+    # server, which rejects its readings with 400.
+    extension.worker.evaluate("chrome.storage.local.set({roomId: 'room_999'})")
+    page = open_imitation(
+        extension, "https://chaturbate.com/b/sala999/", CHATURBATE_PAGE
+    )
+    popup = open_popup(extension)
+    try:
+        popup.wait_for_function(
+            "(text) => document.querySelector('#last-error-summary')"
+            ".textContent.startsWith(text)",
+            arg=ui_messages["errorInvalid"],
+            timeout=WAIT_MS,
+        )
+        details = detail_lines(popup, "#last-error-details")
+    finally:
+        popup.close()
+        page.close()
+        extension.context.unroute("https://chaturbate.com/**")
+
+    assert details == [f"room_id: {' '.join(errors['room_id'])}"]
+    assert errors["room_id"] != other_errors["room_id"]
 
 
 def test_stripchat_reading_reaches_server(extension, daphne_server):
@@ -494,6 +775,8 @@ def test_outage_queues_then_flushes(extension, daphne_server, ui_messages):
         assert popup.text_content("#last-error-summary").startswith(
             ui_messages["errorUnreachable"]
         )
+        assert popup.get_attribute("#health", "data-state") == "retrying"
+        assert popup.text_content("#health") == ui_messages["healthRetrying"]
         assert latest_reading(daphne_server, "room_101", "camsoda") is None
 
         queued = read_queue(extension)
@@ -504,6 +787,7 @@ def test_outage_queues_then_flushes(extension, daphne_server, ui_messages):
             arg=ui_messages["noError"],
             timeout=WAIT_MS,
         )
+        popup.wait_for_selector("#health[data-state='sending']", timeout=WAIT_MS)
         stored = history(daphne_server, "room_101", "camsoda")
     finally:
         popup.close()

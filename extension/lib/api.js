@@ -11,7 +11,12 @@
  *   "unauthorized" 401: unknown or revoked device key;
  *   "forbidden"    403: the device may not use that room;
  *   "rejected"     any other status, such as 404 for a wrong server URL.
+ *
+ * Every request sends Accept-Language with the language of the extension's
+ * texts, so the server's field errors read in the same language.
  */
+
+import { uiLanguage } from "./i18n.js";
 
 // A studio network that hangs a request must not hold the queue forever.
 export const REQUEST_TIMEOUT_MS = 15000;
@@ -39,6 +44,7 @@ async function request(settings, path, init) {
       headers: {
         ...init.headers,
         Accept: "application/json",
+        "Accept-Language": uiLanguage(),
         Authorization: `Device ${settings.deviceKey}`,
       },
       cache: "no-store",

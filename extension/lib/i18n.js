@@ -12,8 +12,25 @@ export function t(name, substitutions) {
   return text || name;
 }
 
+/**
+ * Returns the BCP 47 tag of the language the extension's texts are shown in,
+ * such as "es-419" or "en-US".
+ *
+ * chrome.i18n.getUILanguage() is not always that language. In Debian's
+ * Chromium 156 without its Spanish language pack, started with the locale
+ * es-CO (as Playwright does), extension pages get "es-CO" from it while the
+ * interface and the catalog chrome.i18n picks are English. So each catalog
+ * names its own language in "catalogLanguage", and the browser's locale only
+ * adds the region when its language agrees.
+ */
+export function uiLanguage() {
+  const catalog = t("catalogLanguage");
+  const browser = chrome.i18n.getMessage("@@ui_locale").replace(/_/g, "-");
+  return browser.split("-")[0] === catalog ? browser : catalog;
+}
+
 export function localizePage(root = document) {
-  document.documentElement.lang = chrome.i18n.getUILanguage();
+  document.documentElement.lang = uiLanguage();
   for (const element of root.querySelectorAll("[data-i18n]")) {
     element.textContent = t(element.dataset.i18n);
   }
@@ -22,16 +39,14 @@ export function localizePage(root = document) {
   }
 }
 
-/** Formats a time as "12:04:31" in the browser's language. */
+/** Formats a time of day, such as "12:04:31", in the language of the texts. */
 export function formatTime(milliseconds) {
-  return new Date(milliseconds).toLocaleTimeString(chrome.i18n.getUILanguage());
+  return new Date(milliseconds).toLocaleTimeString(uiLanguage());
 }
 
 /** Formats how long ago a time was, such as "hace 12 segundos". */
 export function formatAgo(milliseconds, now = Date.now()) {
-  const format = new Intl.RelativeTimeFormat(chrome.i18n.getUILanguage(), {
-    numeric: "auto",
-  });
+  const format = new Intl.RelativeTimeFormat(uiLanguage(), { numeric: "auto" });
   const seconds = Math.round((milliseconds - now) / 1000);
   if (Math.abs(seconds) < 60) {
     return format.format(seconds, "second");
@@ -44,5 +59,5 @@ export function formatAgo(milliseconds, now = Date.now()) {
 }
 
 export function formatNumber(value) {
-  return new Intl.NumberFormat(chrome.i18n.getUILanguage()).format(value);
+  return new Intl.NumberFormat(uiLanguage()).format(value);
 }
