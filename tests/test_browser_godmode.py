@@ -171,7 +171,7 @@ def test_spanish_for_colombian_browser(browser, daphne_server):
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator("#connection")).to_have_attribute("data-state", "connected")
     assert config["language"] == "es"
-    assert config["thousandSeparator"] == "\xa0"
+    assert config["thousandSeparator"] == "."
     context.close()
 
 

@@ -245,8 +245,8 @@ def test_spanish_is_the_default(squad_manager, room):
     row = row_html(response, "room_123", "chaturbate")
 
     assert b'<html lang="es">' in response.content
-    # Spanish groups thousands with a no-break space.
-    assert 'data-value="12400">12\xa0400</td>' in row
+    # Spanish groups thousands with a dot, as Colombian figures are written.
+    assert 'data-value="12400">12.400</td>' in row
     assert script_config(response)["language"] == "es"
 
 
