@@ -348,3 +348,74 @@ def test_token_renewed_over_open_socket(browser, short_token_server):
     expect(body).to_have_attribute("data-socket", "open")
     expect(page.locator("#connection")).to_have_attribute("data-state", "connected")
     page.context.close()
+
+
+LAYOUT_WIDTHS = [390, 1280, 1366, 1920]
+PLATFORMS = ["chaturbate", "stripchat", "camsoda"]
+
+# Lists each room card, and the page itself, whose content is wider than its
+# box (so the user must scroll sideways to read the last column), with the excess.
+FIND_OVERFLOW = """() => {
+    const boxes = [document.documentElement, ...document.querySelectorAll(".room-card")];
+    return boxes
+        .filter((box) => box.scrollWidth > box.clientWidth)
+        .map((box) => `${box.id || box.tagName}: ${box.scrollWidth - box.clientWidth} px`);
+}"""
+
+# The summary pill labels that the browser broke over more than one line.
+FIND_WRAPPED_PILLS = """() => [...document.querySelectorAll(".summary-item dt")]
+    .filter((label) => {
+        const range = document.createRange();
+        range.selectNodeContents(label);
+        return range.getClientRects().length > 1;
+    })
+    .map((label) => label.textContent)"""
+
+
+def layout_at(page: Page, width: int) -> tuple[list[str], list[str]]:
+    """Return the overflowing boxes and the wrapped pill labels at ``width``."""
+    page.set_viewport_size({"width": width, "height": 900})
+    return page.evaluate(FIND_OVERFLOW), page.evaluate(FIND_WRAPPED_PILLS)
+
+
+@pytest.mark.parametrize("locale", ["es-CO", "en-US"])
+def test_cards_fit_every_width(browser, daphne_server, locale):
+    # The widest counts a card is sized for, on every platform of one card.
+    for platform in PLATFORMS:
+        post_reading(
+            daphne_server, platform, tokens=12_345_678, tips=99_999, viewers=12_345
+        )
+    page = open_god_mode(
+        browser, daphne_server, locale=locale, before_login=lambda p: p.clock.install()
+    )
+    card = page.locator(f"#room-{ROOM}")
+    for platform in PLATFORMS:
+        expect(page.locator(f"#cell-{ROOM}-{platform}-tokens")).to_have_text(
+            re.compile(r"^12\D345\D678$")
+        )
+
+    fresh = {width: layout_at(page, width) for width in LAYOUT_WIDTHS}
+
+    # On a phone the headings of the columns folded under the platform stay
+    # in the accessibility tree.
+    page.set_viewport_size({"width": 390, "height": 900})
+    expect(card.get_by_role("columnheader")).to_have_count(5)
+
+    # Jumping the page's clock an hour ahead shows the widest age label
+    # ("hace 59 min") with the stale marker in front of it.
+    page.clock.set_system_time(time.time() + 59 * 60 + 30)
+    expect(page.locator(f"#row-{ROOM}-chaturbate")).to_have_class(
+        re.compile(r"\bis-stale\b"), timeout=WAIT_MS
+    )
+    expect(page.locator(f"#cell-{ROOM}-chaturbate-age")).to_have_text(
+        re.compile(r"\b59 min\b")
+    )
+    stale = {width: layout_at(page, width) for width in LAYOUT_WIDTHS}
+
+    for width in LAYOUT_WIDTHS:
+        fresh_overflow, wrapped_pills = fresh[width]
+        stale_overflow, _ = stale[width]
+        assert fresh_overflow == [], f"overflow at {width} px with fresh readings"
+        assert stale_overflow == [], f"overflow at {width} px with stale readings"
+        assert wrapped_pills == [], f"summary labels wrapped at {width} px"
+    page.context.close()
