@@ -139,6 +139,14 @@ def test_staff_sees_every_squad(staff, room, other_room):
     assert "Sur" in response.content.decode()
 
 
+def test_admin_link_only_for_staff(staff, squad_manager, room):
+    staff_page = logged_in(staff).get("/").content.decode()
+    manager_page = logged_in(squad_manager).get("/").content.decode()
+
+    assert 'class="admin-link" href="/admin/"' in staff_page
+    assert 'class="admin-link"' not in manager_page
+
+
 def test_manager_sees_only_own_squads(squad_manager, room, other_room):
     response = logged_in(squad_manager).get("/")
 
