@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tracking.middleware.ChunkedBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -97,9 +98,15 @@ TEMPLATES = [
     },
 ]
 
-# SQLite in WAL mode lets the dashboard read while telemetry is written; the
-# IMMEDIATE transactions and the timeout make concurrent writers queue instead
-# of failing with "database is locked".
+# SQLite in WAL mode lets the dashboard read while telemetry is written. The
+# IMMEDIATE transactions take the write lock up front, and SQLITE_TIMEOUT is
+# how many seconds a writer waits for another connection's lock before
+# "database is locked". Ingest requests of this process first queue in order
+# on tracking.write_lock, for at most SQLITE_WRITE_QUEUE_TIMEOUT seconds, and
+# then answer 503. The default of 10 s stays under the extension's 15 s
+# request timeout, so the extension gets the 503 and retries.
+SQLITE_TIMEOUT = env_int("SQLITE_TIMEOUT", 20)
+SQLITE_WRITE_QUEUE_TIMEOUT = env_int("SQLITE_WRITE_QUEUE_TIMEOUT", 10)
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
@@ -107,7 +114,7 @@ DATABASES = {
         "OPTIONS": {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+            "timeout": SQLITE_TIMEOUT,
         },
     }
 }
@@ -118,10 +125,14 @@ if DATABASE_URL:
     )
 
 REDIS_URL = env_str("REDIS_URL")
+CHANNEL_LAYER_MAX_CONNECTIONS = env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000)
 if REDIS_URL:
     # Short connect and read timeouts keep a request from hanging on a Redis
     # that stopped responding. The channel layer gets no read timeout because
-    # its receive blocks on Redis by design.
+    # its receive blocks on Redis by design. Its pool (redis-py's default is
+    # 100 connections per process) must cover every socket that joins or
+    # leaves a group at the same moment, or the rest fail with "Too many
+    # connections"; a connection is opened only when one is needed.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -134,7 +145,13 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_connect_timeout": 2,
+                        "max_connections": CHANNEL_LAYER_MAX_CONNECTIONS,
+                    }
+                ],
                 "prefix": "sweetmodels",
             },
         }
@@ -195,7 +212,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["tracking.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "tracking.errors.api_exception_handler",
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
@@ -224,6 +242,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# One handler, on the root logger, writes every line once. Daphne adds its own
+# root handler at start-up, and this configuration, applied after it, replaces
+# it; a handler on a project logger as well would print each line twice.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
@@ -234,10 +255,11 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        "sweetmodels": {"handlers": ["console"], "level": LOG_LEVEL},
-        "tracking": {"handlers": ["console"], "level": LOG_LEVEL},
-        "dashboard": {"handlers": ["console"], "level": LOG_LEVEL},
-        "django": {"handlers": ["console"], "level": "WARNING"},
+        "sweetmodels": {"level": LOG_LEVEL},
+        "tracking": {"level": LOG_LEVEL},
+        "dashboard": {"level": LOG_LEVEL},
+        "django": {"level": "WARNING"},
     },
 }

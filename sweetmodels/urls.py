@@ -17,3 +17,6 @@ urlpatterns = [
         "api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"
     ),
 ]
+
+# JSON for unknown URLs under /api/, Django's page for the rest.
+handler404 = "tracking.errors.page_not_found"

@@ -7,6 +7,8 @@ import time
 
 import pytest
 import redis
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests import factories
 from tests.factories import make_sample
@@ -219,3 +221,53 @@ def test_selector_handles_many_rooms(backend, squad):
     assert sorted(
         r["tokens_count"] for r in readings if r["platform"] == "stripchat"
     ) == list(range(120))
+
+
+@pytest.mark.django_db
+def test_selector_ignores_older_rows_stored_later(room):
+    make_sample(room, at=NOW - 10, tokens=150)
+    # A late retry of an older reading gets a higher primary key.
+    make_sample(room, at=NOW - 100, tokens=5)
+    make_sample(room, at=NOW - 50, tokens=9, platform="camsoda")
+    make_sample(room, at=NOW - 500, tokens=1, platform="camsoda")
+
+    readings = selectors.latest_readings([room])
+
+    assert {r["platform"]: r["tokens_count"] for r in readings} == {
+        "chaturbate": 150,
+        "camsoda": 9,
+    }
+
+
+@pytest.mark.django_db
+def test_selector_leaves_out_pairs_without_data(squad):
+    quiet = factories.make_room(squad=squad)
+    busy = factories.make_room(squad=squad)
+    make_sample(busy, at=NOW - 10, tokens=7, platform="stripchat")
+
+    readings = selectors.latest_readings([quiet, busy])
+
+    assert [(r["room_id"], r["platform"]) for r in readings] == [
+        (busy.room_id, "stripchat")
+    ]
+
+
+@pytest.mark.django_db
+def test_selector_query_count_does_not_grow_with_rooms(squad):
+    def database_queries(room_count: int) -> list[str]:
+        rooms = [factories.make_room(squad=squad) for _ in range(room_count)]
+        for number, room in enumerate(rooms):
+            make_sample(room, at=NOW - 10 - number, tokens=number)
+            make_sample(room, at=NOW - 20 - number, tokens=number)
+        latest.forget_all()
+        with CaptureQueriesContext(connection) as captured:
+            readings = selectors.latest_readings(rooms)
+        assert len(readings) == room_count
+        return [query["sql"] for query in captured.captured_queries]
+
+    few = database_queries(2)
+    many = database_queries(40)
+
+    assert len(few) == len(many)
+    assert len(many) <= 2
+    assert not [sql for sql in few + many if "GROUP BY" in sql.upper()]

@@ -255,7 +255,8 @@ def test_history_rejects_a_bad_filter_and_names_it(api, staff_user, parameter, v
 def test_history_rejects_a_forged_cursor(api, staff_user):
     response = as_user(api, staff_user).get("/api/tracking/telemetry/?cursor=zzz")
 
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["cursor"]
 
 
 def test_device_cannot_list_history(api, device_key):

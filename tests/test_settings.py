@@ -29,6 +29,10 @@ VARIABLES = [
     "SECURE_HSTS_SECONDS",
     "BEHIND_TLS_PROXY",
     "SQLITE_PATH",
+    "SQLITE_TIMEOUT",
+    "SQLITE_WRITE_QUEUE_TIMEOUT",
+    "CHANNEL_LAYER_MAX_CONNECTIONS",
+    "LOG_LEVEL",
 ]
 
 
@@ -135,6 +139,36 @@ def test_redis_url_selects_redis_backends(clean_env):
     layer = settings["CHANNEL_LAYERS"]["default"]
     assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
     assert layer["CONFIG"]["hosts"][0]["address"] == "redis://127.0.0.1:6390/2"
+    # redis-py's default pool of 100 runs out when many sockets close at once.
+    assert layer["CONFIG"]["hosts"][0]["max_connections"] == 2000
+
+
+def test_sqlite_waits_are_read(clean_env):
+    defaults = load_settings()
+    clean_env.setenv("SQLITE_TIMEOUT", "3")
+    clean_env.setenv("SQLITE_WRITE_QUEUE_TIMEOUT", "7")
+
+    changed = load_settings()
+
+    assert defaults["DATABASES"]["default"]["OPTIONS"]["timeout"] == 20
+    assert defaults["SQLITE_WRITE_QUEUE_TIMEOUT"] == 10
+    assert changed["DATABASES"]["default"]["OPTIONS"]["timeout"] == 3
+    assert changed["SQLITE_WRITE_QUEUE_TIMEOUT"] == 7
+
+
+def test_api_uses_the_project_parser_and_error_handler(clean_env):
+    framework = load_settings()["REST_FRAMEWORK"]
+
+    assert framework["DEFAULT_PARSER_CLASSES"] == ["tracking.parsers.JSONParser"]
+    assert framework["EXCEPTION_HANDLER"] == "tracking.errors.api_exception_handler"
+
+
+def test_log_lines_have_one_handler(clean_env):
+    logging_config = load_settings()["LOGGING"]
+
+    assert logging_config["root"]["handlers"] == ["console"]
+    for name in ("sweetmodels", "tracking", "dashboard", "django"):
+        assert "handlers" not in logging_config["loggers"][name]
 
 
 def test_database_url_selects_postgresql(clean_env):

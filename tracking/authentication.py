@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from tracking.models import Device, hash_device_key
+from tracking.write_lock import serialized_writes
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +76,9 @@ class DeviceKeyAuthentication(authentication.BaseAuthentication):
         )
         if recent and device.last_seen_ip == address:
             return
-        Device.objects.filter(pk=device.pk).update(
-            last_seen_at=now, last_seen_ip=address
-        )
+        with serialized_writes():
+            Device.objects.filter(pk=device.pk).update(
+                last_seen_at=now, last_seen_ip=address
+            )
         device.last_seen_at = now
         device.last_seen_ip = address

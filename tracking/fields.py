@@ -82,7 +82,16 @@ class UnixTimestampField(serializers.Field):
         return value.timestamp()
 
 
+def printable(text: str) -> str:
+    """Return ``text`` with any lone surrogate written as its escape, ``\\ud800``.
+
+    A lone surrogate is a Python string that UTF-8 cannot encode, so a
+    message that echoes one could not be sent.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _describe(value) -> str:
     # Shown as JSON, because that is what the sender wrote.
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    text = printable(json.dumps(value, ensure_ascii=False, default=str))
     return text if len(text) <= 40 else text[:37] + "..."

@@ -1,10 +1,12 @@
-"""Read paths for the newest readings: the cache first, the database behind it."""
+"""Read paths: rooms named by posted readings, and the newest readings.
+
+The newest readings come from the cache first, the database behind it.
+"""
 
 import logging
-from functools import reduce
-from operator import or_
+import re
 
-from django.db.models import Max, Q
+from django.db.models import OuterRef, Subquery
 
 from tracking import latest
 from tracking.events import reading_from_sample
@@ -14,7 +16,29 @@ from tracking.platforms import PLATFORMS
 
 logger = logging.getLogger(__name__)
 
-_CONDITIONS_PER_QUERY = 200
+# The values Room.room_id can contain: an ASCII slug of at most 64 characters.
+ROOM_ID_PATTERN = re.compile(r"[-\w]{1,64}", re.ASCII)
+
+
+def rooms_for_readings(items: list) -> dict[str, Room]:
+    """Return the rooms that posted readings name, by room ID, in one query.
+
+    Values that cannot be a room ID (not a string, not a slug, too long) are
+    not looked up: the serializer then reports them as unknown rooms, and no
+    unhashable or unencodable value reaches the database.
+    """
+    room_ids = {
+        item["room_id"]
+        for item in items
+        if isinstance(item, dict)
+        and isinstance(item.get("room_id"), str)
+        and ROOM_ID_PATTERN.fullmatch(item["room_id"])
+    }
+    if not room_ids:
+        return {}
+    return Room.objects.select_related("squad").in_bulk(
+        list(room_ids), field_name="room_id"
+    )
 
 
 def latest_readings(rooms: list[Room]) -> list[dict]:
@@ -55,28 +79,42 @@ def latest_reading(room: Room, platform: str) -> dict | None:
 def _latest_from_database(
     rooms_by_id: dict[str, Room], pairs: list[tuple[str, str]]
 ) -> list[dict]:
-    wanted = set(pairs)
-    rooms = {rooms_by_id[room_id] for room_id, _ in pairs}
-    newest = (
-        TelemetrySample.objects.filter(room__in=rooms)
-        .values("room_id", "room__room_id", "platform")
-        .annotate(newest=Max("timestamp"))
-    )
-    conditions = [
-        Q(room_id=row["room_id"], platform=row["platform"], timestamp=row["newest"])
-        for row in newest
-        if (row["room__room_id"], row["platform"]) in wanted
-    ]
+    """Read the newest sample of each pair in two queries, whatever the rows.
 
-    # SQLite limits how deep an expression may nest, so the ORs go in chunks.
-    readings = []
-    for start in range(0, len(conditions), _CONDITIONS_PER_QUERY):
-        chunk = conditions[start : start + _CONDITIONS_PER_QUERY]
-        samples = TelemetrySample.objects.filter(reduce(or_, chunk)).select_related(
-            "room"
+    The first query finds, per room and platform, the primary key of the
+    newest sample: each is a LIMIT 1 lookup that the unique index on (room,
+    platform, timestamp) serves directly, so its cost does not grow with
+    the number of stored samples, unlike a GROUP BY over all of them.
+    """
+    wanted = set(pairs)
+    platforms = sorted({platform for _, platform in pairs})
+    room_pks = {rooms_by_id[room_id].pk for room_id, _ in pairs}
+    newest_pk = {
+        f"newest_{platform}": Subquery(
+            TelemetrySample.objects.filter(room=OuterRef("pk"), platform=platform)
+            .order_by("-timestamp")
+            .values("pk")[:1]
         )
-        readings.extend(reading_from_sample(sample) for sample in samples)
-    return readings
+        for platform in platforms
+    }
+    rows = (
+        Room.objects.filter(pk__in=room_pks)
+        .order_by()
+        .annotate(**newest_pk)
+        .values("room_id", *newest_pk)
+    )
+    sample_pks = [
+        row[f"newest_{platform}"]
+        for row in rows
+        for platform in platforms
+        if (row["room_id"], platform) in wanted
+        and row[f"newest_{platform}"] is not None
+    ]
+    if not sample_pks:
+        return []
+
+    samples = TelemetrySample.objects.filter(pk__in=sample_pks).select_related("room")
+    return [reading_from_sample(sample) for sample in samples]
 
 
 def _warm_cache(readings: list[dict]) -> None:

@@ -12,6 +12,10 @@ from tracking.platforms import PLATFORMS
 MAX_TOKENS = 2**63 - 1
 MAX_COUNT = 2**31 - 1
 
+# A device posts a batch after an outage; more than this in one request is
+# split by the extension, which keeps one request from holding the database.
+MAX_BATCH_SIZE = 500
+
 
 class TelemetryReadingSerializer(serializers.Serializer):
     """One reading of a broadcaster page, as the extension posts it.

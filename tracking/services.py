@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tracking.models import Device, TelemetrySample
+from tracking.write_lock import serialized_writes
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +24,18 @@ def ingest_readings(*, device: Device | None, readings: list[dict]) -> IngestRes
     Each reading is a validated ``TelemetryReadingSerializer`` dict (``room_id``
     holds the ``Room``). All readings commit together: when this returns, every
     one of them is in the database, and events go out only after the commit.
+    Raises ``django.db.OperationalError`` when the database stays locked or
+    cannot be reached; then nothing was stored.
     """
     received_at = timezone.now()
     created = 0
     duplicates = 0
 
-    with transaction.atomic():
+    with serialized_writes() as end_write_turn, transaction.atomic():
+        # Registered before the samples' own hooks, so it runs first once the
+        # commit is done: publishing the events need not keep the next
+        # writer waiting.
+        transaction.on_commit(end_write_turn)
         for reading in readings:
             sample = TelemetrySample(
                 room=reading["room_id"],

@@ -3,8 +3,9 @@
 import logging
 import time
 
-from django.shortcuts import get_object_or_404
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -22,6 +23,7 @@ from tracking.models import Device, Room, TelemetrySample
 from tracking.permissions import IsDevice, IsDeviceOrUser, device_may_use
 from tracking.platforms import PLATFORMS
 from tracking.serializers import (
+    MAX_BATCH_SIZE,
     IngestReceiptSerializer,
     LatestReadingSerializer,
     RoomSerializer,
@@ -31,19 +33,24 @@ from tracking.serializers import (
 
 logger = logging.getLogger(__name__)
 
-# A device posts a batch after an outage; more than this in one request is
-# split by the extension, which keeps one request from holding the database.
-MAX_BATCH_SIZE = 500
-
 
 def aligned_errors(errors: dict, count: int) -> list[dict]:
-    """Return batch errors as a list with one entry per posted reading.
+    """Return batch errors as a list with one object per posted reading.
 
     DRF 3.18 maps only the invalid items by index. Clients (the extension
     among them) drop the readings whose entry is not empty and resend the
-    rest, so every position gets an entry, ``{}`` for a valid reading.
+    rest, so every position gets an entry, ``{}`` for a valid reading. DRF
+    gives a ``null`` item a bare list of messages, which becomes
+    ``non_field_errors`` like the errors of any other item that is not an
+    object.
     """
-    return [errors.get(index, {}) for index in range(count)]
+    entries = []
+    for index in range(count):
+        entry = errors.get(index, {})
+        if isinstance(entry, list):
+            entry = {"non_field_errors": entry}
+        entries.append(entry)
+    return entries
 
 
 class HistoryPagination(CursorPagination):
@@ -51,9 +58,61 @@ class HistoryPagination(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+    invalid_cursor_message = gettext_lazy(
+        "Invalid cursor. Follow the next or previous link of a page without "
+        "changing it."
+    )
+
+    def decode_cursor(self, request):
+        """Decode the cursor; raise a 400 that names it when it is not ours.
+
+        DRF checks the cursor's encoding but not its position, which goes
+        straight into a ``timestamp`` filter, so a forged position would make
+        the database query fail.
+        """
+        try:
+            cursor = super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise self._invalid_cursor() from None
+        if cursor is not None and not _is_aware_datetime(cursor.position):
+            raise self._invalid_cursor()
+        return cursor
+
+    def _invalid_cursor(self) -> exceptions.ValidationError:
+        return exceptions.ValidationError(
+            {self.cursor_query_param: [self.invalid_cursor_message]}
+        )
 
 
-class TelemetryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+def _is_aware_datetime(position: str | None) -> bool:
+    # The first page going backwards has no position; DRF writes every other
+    # as str() of an aware datetime.
+    if position is None:
+        return True
+    try:
+        moment = parse_datetime(position)
+    except ValueError:
+        return False
+    return moment is not None and moment.tzinfo is not None
+
+
+class MethodCheckFirstMixin:
+    """Reject an unrouted method with 405 before checking credentials.
+
+    DRF checks authentication and permissions before it looks for the
+    method's handler. Without this, a PUT without credentials would get 401
+    or 403 and send the client looking for a key that cannot help.
+    """
+
+    def initial(self, request, *args, **kwargs):
+        if not hasattr(self, request.method.lower()):
+            self.http_method_not_allowed(request, *args, **kwargs)
+        super().initial(request, *args, **kwargs)
+
+
+class TelemetryViewSet(
+    MethodCheckFirstMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
     """Telemetry of rooms: devices post readings, users read them back."""
 
     serializer_class = TelemetrySampleSerializer
@@ -102,7 +161,8 @@ class TelemetryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         description=(
             "Post one reading (a JSON object) or a batch (a JSON array of up to "
             f"{MAX_BATCH_SIZE}). Answers 201 when something new was stored and 200 "
-            "when every reading was already stored."
+            "when every reading was already stored. Fields other than the six "
+            "listed are ignored, so newer clients may send more."
         ),
     )
     def create(self, request):
@@ -121,11 +181,7 @@ class TelemetryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         items = payload if is_batch else [payload]
         self._check_batch_shape(items, is_batch)
 
-        posted_ids = {item.get("room_id") for item in items if isinstance(item, dict)}
-        rooms = Room.objects.select_related("squad").in_bulk(
-            [room_id for room_id in posted_ids if isinstance(room_id, str)],
-            field_name="room_id",
-        )
+        rooms = selectors.rooms_for_readings(items)
         serializer = TelemetryReadingSerializer(
             data=items, many=True, context={"rooms": rooms}
         )
@@ -144,14 +200,11 @@ class TelemetryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                     device.pk,
                     reading["room_id"].room_id,
                 )
-                raise exceptions.PermissionDenied(
-                    {
-                        "room_id": [
-                            _("This device may not send data for room “%(room)s”.")
-                            % {"room": reading["room_id"].room_id}
-                        ]
-                    }
-                )
+                message = _(
+                    "This device may not send data for room “%(room)s”. Ask an "
+                    "admin to add the room to this device."
+                ) % {"room": reading["room_id"].room_id}
+                raise exceptions.PermissionDenied({"room_id": [message]})
 
         result = services.ingest_readings(
             device=device, readings=serializer.validated_data
@@ -204,14 +257,22 @@ class TelemetryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(reading)
 
     def _readable_room(self, room_id: str) -> Room:
+        # A device reads only the rooms it may post to. A room the caller may
+        # not read gets the same 404 as a room that does not exist, so the
+        # response does not reveal which rooms exist.
         if self.request.user.is_authenticated:
             rooms = Room.objects.visible_to(self.request.user)
-            return get_object_or_404(rooms, room_id=room_id)
+            room = rooms.filter(room_id=room_id).first()
+        else:
+            room = Room.objects.filter(room_id=room_id).first()
+            if room is not None and not device_may_use(self.request.auth, room):
+                room = None
 
-        # A device reads back only rooms it may post to; others look absent.
-        room = get_object_or_404(Room, room_id=room_id)
-        if not device_may_use(self.request.auth, room):
-            raise exceptions.NotFound()
+        if room is None:
+            raise exceptions.NotFound(
+                _("Room “%(room)s” not found, or you may not see it.")
+                % {"room": room_id}
+            )
         return room
 
     @staticmethod
@@ -237,7 +298,7 @@ class TelemetryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             )
 
 
-class RoomViewSet(viewsets.ReadOnlyModelViewSet):
+class RoomViewSet(MethodCheckFirstMixin, viewsets.ReadOnlyModelViewSet):
     """Rooms the caller may post to (a device) or watch (a user)."""
 
     serializer_class = RoomSerializer
@@ -249,6 +310,9 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
         SessionAuthentication,
     ]
     permission_classes = [IsDeviceOrUser]
+
+    def get_exception_handler(self):
+        return telemetry_exception_handler
 
     def get_queryset(self):
         rooms = Room.objects.select_related("squad")
