@@ -83,6 +83,8 @@ class JWTAuthMiddleware:
                 )
             except TokenError as error:
                 scope["auth_error"] = "invalid"
-                logger.info("websocket token rejected reason=%s", error)
+                # The class, not the message: simplejwt's messages are
+                # translated, and logs stay in English.
+                logger.info("websocket token rejected reason=%s", type(error).__name__)
 
         return await self.app(scope, receive, send)

@@ -16,6 +16,10 @@ class BrowserOriginValidator(OriginValidator):
     def valid_origin(self, parsed_origin) -> bool:
         if parsed_origin is None:
             return True
+        # NOTE: like ALLOWED_HOSTS, the check matches the host name and not
+        # the port, so a page served on another port of an allowed host passes.
+        # It still needs a user's JWT, and this server sends no CORS headers,
+        # so a page of another origin cannot read one from it.
         return self.validate_origin(parsed_origin)
 
 

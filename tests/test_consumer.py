@@ -1,6 +1,7 @@
 """The God Mode WebSocket through the full ASGI app, on both channel layers."""
 
 import asyncio
+import logging
 import time
 
 import pytest
@@ -370,3 +371,109 @@ async def test_every_squad_socket_gets_update(connect, room, squad_manager):
 
     updates = await asyncio.gather(*(next_update(s) for s in sockets))
     assert {u["data"]["tokens"] for u in updates} == {5}
+
+
+# Hostile messages and failing channel layers
+
+
+async def test_deeply_nested_message_gets_an_error(
+    connect, room, squad_manager, caplog
+):
+    socket, _, _ = await connect(access_token(squad_manager))
+    await snapshot_of(socket)
+    # Under the size limit, but deeper than Python's recursion limit.
+    nested = "[" * 30_000 + "]" * 30_000
+
+    await socket.send_to(text_data=nested)
+
+    assert await socket.receive_json_from(timeout=3) == {
+        "event_type": "ERROR",
+        "code": "invalid_json",
+    }
+    await save_sample(room, at=NOW, tokens=31)
+    assert (await next_update(socket))["data"]["tokens"] == 31
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("kind", ["text", "bytes"])
+async def test_oversized_message_closes_1009(connect, room, squad_manager, kind):
+    socket, _, _ = await connect(access_token(squad_manager))
+    await snapshot_of(socket)
+    payload = '{"action": "refresh_token", "token": "' + "x" * 70_000 + '"}'
+
+    if kind == "text":
+        await socket.send_to(text_data=payload)
+    else:
+        await socket.send_to(bytes_data=payload.encode())
+
+    await expect_close(socket, 1009)
+
+
+async def test_message_at_the_size_limit_is_read(connect, room, squad_manager):
+    socket, _, _ = await connect(access_token(squad_manager))
+    await snapshot_of(socket)
+    padding = " " * (64 * 1024 - 30)
+
+    await socket.send_to(text_data='{"action": "dance"}' + padding)
+
+    assert (await socket.receive_json_from(timeout=3))["code"] == "unknown_action"
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"), [("garbage", "TokenError"), ("expired", "ExpiredTokenError")]
+)
+async def test_rejected_token_logs_the_error_class(
+    connect, room, squad_manager, caplog, token, reason
+):
+    raw = (
+        "not.a.token" if token == "garbage" else access_token(squad_manager, seconds=-5)
+    )
+
+    with caplog.at_level(logging.INFO, logger="dashboard"):
+        socket, _, _ = await connect(raw)
+        await expect_close(socket, 4401)
+
+    lines = [r.getMessage() for r in caplog.records if "token rejected" in r.message]
+    assert lines == [f"websocket token rejected reason={reason}"]
+
+
+async def test_disconnect_survives_a_stopped_redis(
+    own_redis, room, squad_manager, caplog
+):
+    from sweetmodels.asgi import application
+
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/dashboard/",
+        headers=[(b"authorization", f"Bearer {access_token(squad_manager)}".encode())],
+    )
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    await snapshot_of(communicator)
+    own_redis.stop()
+
+    await communicator.disconnect(timeout=10)
+
+    failures = [r for r in caplog.records if "group_discard failed" in r.message]
+    assert len(failures) == 1
+    assert f"group=squad.{room.squad_id}" in failures[0].getMessage()
+
+
+async def test_connect_with_a_stopped_redis_closes_1011(
+    own_redis, room, squad_manager, caplog
+):
+    from sweetmodels.asgi import application
+
+    own_redis.stop()
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/dashboard/",
+        headers=[(b"authorization", f"Bearer {access_token(squad_manager)}".encode())],
+    )
+
+    connected, _ = await communicator.connect(timeout=10)
+
+    # A server error, so the page and native clients reconnect later.
+    assert connected
+    await expect_close(communicator, 1011, timeout=10)
+    assert any("group_add failed" in r.message for r in caplog.records)

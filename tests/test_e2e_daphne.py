@@ -157,3 +157,24 @@ def test_log_names_rooms_but_never_secrets(daphne_server):
     assert daphne_server.demo["device_key"][:20] not in log
     assert access not in log
     assert daphne_server.demo["staff"][1] not in log
+
+
+def test_each_log_line_is_written_once(daphne_server):
+    marker = "rejected unknown device key"
+    before = daphne_server.log_text().count(marker)
+
+    status, _ = http_json(
+        "POST",
+        f"{daphne_server.base_url}/api/tracking/telemetry",
+        {},
+        {"Authorization": "Device not-a-key"},
+    )
+
+    assert status == 401
+    # Give the server a moment to flush, then count again.
+    deadline = time.monotonic() + 5
+    while daphne_server.log_text().count(marker) == before:
+        assert time.monotonic() < deadline, "the rejection was not logged"
+        time.sleep(0.05)
+    time.sleep(0.3)
+    assert daphne_server.log_text().count(marker) == before + 1
