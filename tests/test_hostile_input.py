@@ -1,8 +1,8 @@
-"""Hostile and malformed requests: every answer is a JSON 4xx that says what to fix.
+"""Hostile and malformed requests: each gets a JSON 4xx that says what to fix.
 
 Each test sends what an attacker or a broken client could send and checks that
-the server answers with a client error in JSON, stores nothing and logs no
-traceback. The chunked-body tests need a real HTTP server, so they go through
+the server responds with a client error in JSON, stores nothing and logs no
+error. The chunked-body tests need a real HTTP server, so they go through
 the shared daphne process.
 """
 
@@ -496,11 +496,11 @@ def test_every_batch_error_entry_is_an_object(device_api, room, item):
     assert errors[1]["non_field_errors"][0]
 
 
-def test_unknown_fields_are_ignored_and_documented(device_api, room, api):
+def test_unknown_fields_are_ignored_and_documented(device_api, room):
     response = device_api.post(
         TELEMETRY, reading(room, source="extension 1.2"), format="json"
     )
-    schema = api.get("/api/schema/", {"format": "json"}).json()
+    schema = device_api.get("/api/schema/", {"format": "json"}).json()
 
     assert response.status_code == 201
     description = schema["paths"]["/api/tracking/telemetry/"]["post"]["description"]
@@ -538,4 +538,20 @@ def test_bad_refresh_token_says_to_log_in(api):
     assert response.status_code == 401
     assert message_of(response) == (
         "The refresh token is invalid or expired. Log in again."
+    )
+
+
+def test_room_detail_404_is_translated(api, room, other_room, squad_manager):
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token(squad_manager)}")
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+    unknown = api.get("/api/tracking/rooms/room_nowhere/", **english)
+    hidden = api.get(f"/api/tracking/rooms/{other_room.room_id}/", **english)
+
+    assert unknown.status_code == hidden.status_code == 404
+    assert unknown.json()["message"] == (
+        "Room “room_nowhere” not found, or you may not see it."
+    )
+    assert hidden.json()["message"] == (
+        f"Room “{other_room.room_id}” not found, or you may not see it."
     )

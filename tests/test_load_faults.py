@@ -52,7 +52,7 @@ def redis_daphne(tmp_path_factory, redis_server):
 
 
 def post_json(server, path: str, body, headers: dict) -> tuple[int, dict, dict]:
-    """POST ``body``; return the status, the JSON answer and the headers."""
+    """POST ``body``; return the status, the JSON body and the headers."""
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
     try:
         conn.request(

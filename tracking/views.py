@@ -96,6 +96,12 @@ def _is_aware_datetime(position: str | None) -> bool:
     return moment is not None and moment.tzinfo is not None
 
 
+def room_not_found(room_id: str) -> exceptions.NotFound:
+    return exceptions.NotFound(
+        _("Room “%(room)s” not found, or you may not see it.") % {"room": room_id}
+    )
+
+
 class MethodCheckFirstMixin:
     """Reject an unrouted method with 405 before checking credentials.
 
@@ -269,10 +275,7 @@ class TelemetryViewSet(
                 room = None
 
         if room is None:
-            raise exceptions.NotFound(
-                _("Room “%(room)s” not found, or you may not see it.")
-                % {"room": room_id}
-            )
+            raise room_not_found(room_id)
         return room
 
     @staticmethod
@@ -313,6 +316,16 @@ class RoomViewSet(MethodCheckFirstMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_exception_handler(self):
         return telemetry_exception_handler
+
+    def get_object(self) -> Room:
+        # The same 404 as the latest-reading endpoint, for rooms that do not
+        # exist and rooms the caller may not see alike.
+        room_id = self.kwargs[self.lookup_field]
+        room = self.get_queryset().filter(room_id=room_id).first()
+        if room is None:
+            raise room_not_found(room_id)
+        self.check_object_permissions(self.request, room)
+        return room
 
     def get_queryset(self):
         rooms = Room.objects.select_related("squad")
