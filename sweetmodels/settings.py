@@ -2,9 +2,9 @@
 
 With nothing set, the project runs in its embedded mode: SQLite in WAL mode,
 the in-memory channel layer and the local-memory cache, in one daphne process.
-``REDIS_URL`` switches the channel layer and the cache to Redis and
-``DATABASE_URL`` switches the database (PostgreSQL in production); together they
-let several ASGI workers share one state. ``.env.example`` lists every variable.
+``REDIS_URL`` switches the channel layer and the cache to Redis, and
+``DATABASE_URL`` switches the database (PostgreSQL in production). With both
+set, several ASGI workers share one state. ``.env.example`` lists every variable.
 """
 
 import secrets
