@@ -33,7 +33,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
 
     Clients may send ``{"action": "refresh_token", "token": "<access>"}`` with a
     newer token of the same user to keep the socket open past the first
-    token's expiry; otherwise the socket closes with 4401 when it expires.
+    token's expiry. Without one, the socket closes with 4401 when it expires.
     Any other message gets an ``ERROR`` event, and one longer than
     ``MAX_MESSAGE_CHARACTERS`` closes the socket with 1009. When the channel
     layer fails to add the socket to its groups, it closes with 1011, so the

@@ -1,4 +1,4 @@
-"""What a user may see on God Mode: squads, rooms and their newest readings."""
+"""Visibility on God Mode: the squads, rooms and newest readings a user may see."""
 
 from dataclasses import dataclass, field
 

@@ -3,7 +3,7 @@
 Each reader returns the default when the variable is unset and raises
 ImproperlyConfigured when it is set to something it cannot parse, so a typo in
 a deployment fails at start-up instead of running with a silent default.
-A secret may also be given as ``<NAME>_FILE`` naming a file that holds it.
+A secret may also be given as ``<NAME>_FILE`` naming a file that contains it.
 """
 
 import os

@@ -103,7 +103,7 @@ TEMPLATES = [
 # how many seconds a writer waits for another connection's lock before
 # "database is locked". Ingest requests of this process first queue in order
 # on tracking.write_lock, for at most SQLITE_WRITE_QUEUE_TIMEOUT seconds, and
-# then answer 503. The default of 10 s stays under the extension's 15 s
+# then respond with 503. The default of 10 s stays under the extension's 15 s
 # request timeout, so the extension gets the 503 and retries.
 SQLITE_TIMEOUT = env_int("SQLITE_TIMEOUT", 20)
 SQLITE_WRITE_QUEUE_TIMEOUT = env_int("SQLITE_WRITE_QUEUE_TIMEOUT", 10)
@@ -132,7 +132,8 @@ if REDIS_URL:
     # its receive blocks on Redis by design. Its pool (redis-py's default is
     # 100 connections per process) must cover every socket that joins or
     # leaves a group at the same moment, or the rest fail with "Too many
-    # connections"; a connection is opened only when one is needed.
+    # connections". Connections are opened only when needed, so a large cap
+    # costs nothing while idle.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -244,7 +245,7 @@ SPECTACULAR_SETTINGS = {
 
 # One handler, on the root logger, writes every line once. Daphne adds its own
 # root handler at start-up, and this configuration, applied after it, replaces
-# it; a handler on a project logger as well would print each line twice.
+# it. A second handler on a project logger would print each line twice.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,

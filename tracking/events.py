@@ -60,7 +60,7 @@ def snapshot_event(readings: list[dict], rooms: list[dict], sent_at: float) -> d
     """Return the state sent on every (re)connect.
 
     ``rooms`` lists every room the user may see, including those with no data
-    yet, so a client can draw them; ``readings`` holds the latest data.
+    yet, so a client can draw them. ``readings`` contains the latest data.
     """
     return {
         "event_type": SNAPSHOT,

@@ -33,7 +33,7 @@ class JSONParser(parsers.JSONParser):
 
 
 def has_lone_surrogate(data) -> bool:
-    """Whether any string or key in decoded JSON holds an unpaired surrogate."""
+    """Return whether any string or key in decoded JSON contains an unpaired surrogate."""
     # A loop, not recursion: the data may nest nearly as deep as the
     # recursion limit allowed the decoder to go.
     pending = [data]

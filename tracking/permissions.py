@@ -1,4 +1,4 @@
-"""Who may post telemetry and who may read it."""
+"""Permissions to post telemetry and to read it."""
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
@@ -25,6 +25,9 @@ class IsDeviceOrUser(permissions.BasePermission):
 
 
 def device_may_use(device: Device, room) -> bool:
-    """Whether a device may post to or read a room: its list, or any when empty."""
+    """Return whether a device may post to or read a room.
+
+    A device with allowed rooms may use only those; one with none may use any.
+    """
     allowed = device.allowed_rooms.all()
     return not allowed or room in allowed

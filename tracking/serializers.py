@@ -12,8 +12,9 @@ from tracking.platforms import PLATFORMS
 MAX_TOKENS = 2**63 - 1
 MAX_COUNT = 2**31 - 1
 
-# A device posts a batch after an outage; more than this in one request is
-# split by the extension, which keeps one request from holding the database.
+# A device posts a batch after an outage. The extension splits larger
+# backlogs into requests of this size, so one request cannot hold the
+# database for long.
 MAX_BATCH_SIZE = 500
 
 
@@ -94,7 +95,7 @@ class LatestReadingSerializer(serializers.Serializer):
 
 
 class IngestReceiptSerializer(serializers.Serializer):
-    """The answer to a posted sample or batch (documentation only)."""
+    """Response to a posted sample or batch (documentation only)."""
 
     status = serializers.CharField()
     message = serializers.CharField()

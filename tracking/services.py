@@ -19,11 +19,12 @@ class IngestResult:
 
 
 def ingest_readings(*, device: Device | None, readings: list[dict]) -> IngestResult:
-    """Store validated readings; a reading already stored counts as a duplicate.
+    """Store validated readings, counting those already stored as duplicates.
 
-    Each reading is a validated ``TelemetryReadingSerializer`` dict (``room_id``
-    holds the ``Room``). All readings commit together: when this returns, every
-    one of them is in the database, and events go out only after the commit.
+    Each reading is a validated ``TelemetryReadingSerializer`` dict, whose
+    ``room_id`` is the ``Room``. All readings commit together. When this
+    returns, every one of them is in the database, and events go out only after
+    the commit.
     Raises ``django.db.OperationalError`` when the database stays locked or
     cannot be reached; then nothing was stored.
     """

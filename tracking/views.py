@@ -246,7 +246,7 @@ class TelemetryViewSet(
     @extend_schema(responses={200: LatestReadingSerializer})
     @action(detail=False, url_path=r"(?P<room_id>[-\w]+)/(?P<platform>[-\w]+)")
     def latest(self, request, room_id: str, platform: str):
-        """The newest reading of a room on a platform; 404 when there is none."""
+        """Return the newest reading of a room on a platform, or 404 when there is none."""
         room = self._readable_room(room_id)
         if platform not in PLATFORMS:
             raise exceptions.NotFound(
